@@ -1,0 +1,163 @@
+/**
+ * One error hierarchy for the library and the CLI.
+ *
+ * Every error carries a stable `code` (on the class and on the instance) that scripts and the CLI key on,
+ * and an optional `hint` telling the user what to do next. Messages never contain key material, tokens or
+ * config values: callers pass paths and descriptions, never data.
+ */
+
+export interface ErrorOptions {
+  cause?: unknown;
+  hint?: string;
+}
+
+export class FernetConfigError extends Error {
+  static code = 'ERR_FERNET_CONFIG';
+  readonly code: string;
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = (new.target as typeof FernetConfigError).code;
+    this.hint = options.hint;
+  }
+}
+
+/** A key that is not 32 bytes of url-safe base64. The message never includes the key. */
+export class InvalidKey extends FernetConfigError {
+  static override code = 'ERR_INVALID_KEY';
+  constructor(message = 'Fernet key must be 32 url-safe base64-encoded bytes (44 characters ending in "=")', options?: ErrorOptions) {
+    super(message, { hint: 'generate one with `fcfg keygen` or Fernet.generate_key()', ...options });
+  }
+}
+
+/**
+ * Every token failure — bad encoding, wrong version, bad length, bad HMAC, bad padding, expired, from the
+ * future, or a key that does not match — is this one error with this one message, so that nothing about
+ * the reason leaks to an attacker (a padding oracle needs exactly that distinction).
+ */
+export class InvalidToken extends FernetConfigError {
+  static override code = 'ERR_INVALID_TOKEN';
+  constructor(options?: ErrorOptions) {
+    super('invalid token: it is corrupted, expired, or was encrypted with a different key', options);
+  }
+}
+
+/** No key could be found; `tried` lists the sources in resolution order (names and paths only). */
+export class KeyNotFound extends FernetConfigError {
+  static override code = 'ERR_KEY_NOT_FOUND';
+  readonly tried: string[];
+  constructor(tried: string[], options?: ErrorOptions) {
+    super(`no key found (tried: ${tried.join('; ')})`, {
+      hint: 'pass --key-file PATH, set FERNET_CONFIG_KEY_FILE, or create one with `fcfg keygen`',
+      ...options,
+    });
+    this.tried = tried;
+  }
+}
+
+/** A key file that group or others can read, under strict permission checking. */
+export class KeyFilePermissions extends FernetConfigError {
+  static override code = 'ERR_KEY_FILE_PERMISSIONS';
+}
+
+/** A `--key-command` / FERNET_CONFIG_KEY_COMMAND that failed, timed out or printed nothing usable. */
+export class KeyCommandError extends FernetConfigError {
+  static override code = 'ERR_KEY_COMMAND';
+}
+
+/** The key ring opened nothing: the config was encrypted with a key that is not in it. */
+export class WrongKey extends FernetConfigError {
+  static override code = 'ERR_WRONG_KEY';
+}
+
+/** A file that should exist does not. */
+export class FileNotFound extends FernetConfigError {
+  static override code = 'ERR_FILE_NOT_FOUND';
+}
+
+/** A file could not be read or written: a directory where a file should be, permissions, and the like. */
+export class FileAccessError extends FernetConfigError {
+  static override code = 'ERR_FILE_ACCESS';
+}
+
+/** Refusing to overwrite an existing file. */
+export class FileExists extends FernetConfigError {
+  static override code = 'ERR_FILE_EXISTS';
+}
+
+/** An encrypted file that is not a Fernet token at all (empty, binary, several lines). */
+export class MalformedConfigFile extends FernetConfigError {
+  static override code = 'ERR_MALFORMED_FILE';
+}
+
+/** Text that is not valid JSON. Carries the position, never the text. */
+export class InvalidJson extends FernetConfigError {
+  static override code = 'ERR_INVALID_JSON';
+  readonly line: number;
+  readonly column: number;
+  constructor(source: string, line: number, column: number, reason: string, options?: ErrorOptions) {
+    super(`${source} is not valid JSON: ${reason} at line ${line}, column ${column}`, options);
+    this.line = line;
+    this.column = column;
+  }
+}
+
+/** A dot path that is malformed, or that walks through something that is not an object. */
+export class InvalidPath extends FernetConfigError {
+  static override code = 'ERR_INVALID_PATH';
+}
+
+/** A dot path that names nothing in the config. */
+export class PathNotFound extends FernetConfigError {
+  static override code = 'ERR_PATH_NOT_FOUND';
+}
+
+export interface ValidationIssue {
+  /** JSON pointer to the offending value ("" for the root). */
+  path: string;
+  /** What is wrong, without the value itself. */
+  message: string;
+}
+
+/** Config that does not satisfy its JSON Schema. Lists paths and messages, never the offending values. */
+export class ConfigValidationError extends FernetConfigError {
+  static override code = 'ERR_CONFIG_VALIDATION';
+  readonly issues: ValidationIssue[];
+  constructor(issues: ValidationIssue[], options?: ErrorOptions) {
+    const list = issues.map((i) => `${i.path || '/'}: ${i.message}`).join('; ');
+    super(`config does not match the schema: ${list}`, options);
+    this.issues = issues;
+  }
+}
+
+/** A JSON Schema that ajv cannot compile, or that cannot be read. */
+export class InvalidSchema extends FernetConfigError {
+  static override code = 'ERR_INVALID_SCHEMA';
+}
+
+/** An environment override that cannot be coerced to the type the schema wants. */
+export class EnvOverrideError extends FernetConfigError {
+  static override code = 'ERR_ENV_OVERRIDE';
+}
+
+/** Another process holds the lock on a config for too long. */
+export class LockTimeout extends FernetConfigError {
+  static override code = 'ERR_LOCK_TIMEOUT';
+}
+
+/** The file changed on disk between reading and writing (for example during `edit`). */
+export class ConcurrentModification extends FernetConfigError {
+  static override code = 'ERR_CONCURRENT_MODIFICATION';
+}
+
+/** Wrong use of the CLI or the API: missing or conflicting arguments. The CLI exits 2 on it. */
+export class UsageError extends FernetConfigError {
+  static override code = 'ERR_USAGE';
+}
+
+/** An operation the user declined or aborted (editor exited non-zero, prompt answered no). */
+export class Aborted extends FernetConfigError {
+  static override code = 'ERR_ABORTED';
+}

@@ -1,0 +1,157 @@
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { InvalidToken } from '../errors.js';
+import { decodeBase64Url, encodeBase64Url } from './encoding.js';
+import { decodeKey } from './key.js';
+
+export interface EncryptOptions {
+  /** Unix time in seconds to stamp into the token (default: the clock). Fractions are dropped, as in Python. */
+  now?: number;
+  /** A fixed 16-byte IV. Only for deterministic tests: reusing an IV with the same key leaks plaintext. */
+  iv?: Uint8Array;
+}
+
+export interface DecryptOptions {
+  /** Maximum token age in seconds. Without it no time check is made at all; `0` is a real limit. */
+  ttl?: number;
+  /** Unix time in seconds to check `ttl` against (default: the clock). */
+  now?: number;
+}
+
+const VERSION = 0x80;
+const HEADER = 1 + 8 + 16; // version, timestamp, IV
+const MAC = 32;
+const BLOCK = 16;
+/** Python's _MAX_CLOCK_SKEW: tokens more than this far in the future are rejected when a ttl is given. */
+const MAX_CLOCK_SKEW = 60n;
+
+/** Token fields after the HMAC has been verified. */
+export interface VerifiedToken {
+  timestamp: bigint;
+  data: Buffer;
+}
+
+function clock(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+function toSeconds(value: number, name: string): bigint {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(`"${name}" expected a non-negative finite number of seconds`);
+  }
+  return BigInt(Math.floor(value));
+}
+
+function tokenText(token: string | Uint8Array): string {
+  if (typeof token === 'string') return token;
+  if (token instanceof Uint8Array) return Buffer.from(token.buffer, token.byteOffset, token.byteLength).toString('latin1');
+  throw new TypeError('"token" expected string or Uint8Array');
+}
+
+function plaintextBytes(data: string | Uint8Array): Buffer {
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  throw new TypeError('"data" expected string or Uint8Array');
+}
+
+/**
+ * Fernet symmetric encryption, byte-for-byte compatible with Python's `cryptography.fernet.Fernet`.
+ *
+ * Token = base64url(0x80 ‖ timestamp (u64 BE) ‖ IV ‖ AES-128-CBC(PKCS7) ciphertext ‖ HMAC-SHA256(all before)).
+ */
+export class Fernet {
+  readonly #signingKey: Buffer;
+  readonly #encryptionKey: Buffer;
+
+  constructor(key: string | Uint8Array) {
+    const { signingKey, encryptionKey } = decodeKey(key);
+    // Own copies, so the caller's buffer can be wiped or reused without affecting us.
+    this.#signingKey = Buffer.from(signingKey);
+    this.#encryptionKey = Buffer.from(encryptionKey);
+  }
+
+  encrypt(data: string | Uint8Array, options: EncryptOptions = {}): string {
+    const timestamp = options.now === undefined ? BigInt(clock()) : toSeconds(options.now, 'now');
+    let iv: Uint8Array;
+    if (options.iv === undefined) iv = randomBytes(16);
+    else if (options.iv instanceof Uint8Array && options.iv.length === 16) iv = options.iv;
+    else throw new TypeError('"iv" expected Uint8Array of length 16');
+    return this.encryptAt(plaintextBytes(data), timestamp, iv);
+  }
+
+  /** @internal Encrypts with an explicit timestamp; MultiFernet.rotate uses it to keep the original time. */
+  encryptAt(plaintext: Buffer, timestamp: bigint, iv: Uint8Array): string {
+    const cipher = createCipheriv('aes-128-cbc', this.#encryptionKey, iv);
+    const body = cipher.update(plaintext);
+    const last = cipher.final();
+    // One output buffer: header, ciphertext and MAC are laid down in place, and the HMAC is fed the
+    // region it covers without another copy.
+    const ctLength = body.length + last.length;
+    const out = Buffer.allocUnsafe(HEADER + ctLength + MAC);
+    out[0] = VERSION;
+    out.writeBigUInt64BE(timestamp, 1);
+    out.set(iv, 9);
+    out.set(body, HEADER);
+    out.set(last, HEADER + body.length);
+    const signed = out.subarray(0, HEADER + ctLength);
+    createHmac('sha256', this.#signingKey).update(signed).digest().copy(out, HEADER + ctLength);
+    return encodeBase64Url(out);
+  }
+
+  decrypt(token: string | Uint8Array, options: DecryptOptions = {}): Buffer {
+    const { timestamp, data } = this.verify(token);
+    checkTime(timestamp, options);
+    return this.decryptVerified(data);
+  }
+
+  /** Like decrypt, returning the plaintext as UTF-8 text. */
+  decryptText(token: string | Uint8Array, options: DecryptOptions = {}): string {
+    return this.decrypt(token, options).toString('utf8');
+  }
+
+  /** The token's timestamp (Unix seconds). Like Python, only after the HMAC has been verified. */
+  extractTimestamp(token: string | Uint8Array): number {
+    return Number(this.verify(token).timestamp);
+  }
+
+  /**
+   * @internal Decodes and authenticates a token. The HMAC is checked, in constant time, before anything
+   * is decrypted: an unauthenticated ciphertext never reaches the CBC/padding code.
+   */
+  verify(token: string | Uint8Array): VerifiedToken {
+    const data = decodeBase64Url(tokenText(token));
+    if (
+      data === undefined ||
+      data.length < HEADER + BLOCK + MAC ||
+      data[0] !== VERSION ||
+      (data.length - HEADER - MAC) % BLOCK !== 0
+    ) {
+      throw new InvalidToken();
+    }
+    const macStart = data.length - MAC;
+    const expected = createHmac('sha256', this.#signingKey).update(data.subarray(0, macStart)).digest();
+    if (!timingSafeEqual(expected, data.subarray(macStart))) throw new InvalidToken();
+    return { timestamp: data.readBigUInt64BE(1), data };
+  }
+
+  /** @internal Decrypts a token whose HMAC verify() has already checked. */
+  decryptVerified(data: Buffer): Buffer {
+    try {
+      const decipher = createDecipheriv('aes-128-cbc', this.#encryptionKey, data.subarray(9, HEADER));
+      const body = decipher.update(data.subarray(HEADER, data.length - MAC));
+      const last = decipher.final();
+      return last.length === 0 ? body : Buffer.concat([body, last]);
+    } catch (cause) {
+      // A bad padding error from OpenSSL must look like every other token failure.
+      throw new InvalidToken({ cause });
+    }
+  }
+}
+
+/** @internal The ttl rules of Python's Fernet, on full 64-bit timestamps. */
+export function checkTime(timestamp: bigint, options: DecryptOptions): void {
+  if (options.ttl === undefined) return;
+  const ttl = toSeconds(options.ttl, 'ttl');
+  const now = options.now === undefined ? BigInt(clock()) : toSeconds(options.now, 'now');
+  if (timestamp + ttl < now) throw new InvalidToken();
+  if (now + MAX_CLOCK_SKEW < timestamp) throw new InvalidToken();
+}
