@@ -24,6 +24,14 @@ export class FernetConfigError extends Error {
   }
 }
 
+/**
+ * A config whose token is older than the `ttl` the caller demanded (or stamped too far in the future).
+ * Raised by the config layer, which knows the token is authentic; the bare Fernet API keeps InvalidToken.
+ */
+export class TokenExpired extends FernetConfigError {
+  static override code = 'ERR_TOKEN_EXPIRED';
+}
+
 /** A key that is not 32 bytes of url-safe base64. The message never includes the key. */
 export class InvalidKey extends FernetConfigError {
   static override code = 'ERR_INVALID_KEY';

@@ -1,0 +1,39 @@
+import { ConfigValidationError, UsageError } from '../../src/errors.js';
+import { parseJson } from '../../src/config/json.js';
+import { ringFor, sealConfigText } from '../../src/config/file.js';
+import { writeFileAtomic } from '../../src/fs/atomic.js';
+import { info, keyOptions, out, readInput, type KeyFlags } from '../io.js';
+import { loadValidator } from '../schema.js';
+
+interface Flags extends KeyFlags {
+  output?: string;
+  schema?: string;
+}
+
+export function defaultOutput(input: string): string {
+  return input.endsWith('.json') ? input.slice(0, -5) + '.enc' : input + '.enc';
+}
+
+export default async function encrypt(input: string, flags: Flags): Promise<number> {
+  const output = flags.output ?? (input === '-' ? '-' : defaultOutput(input));
+  if (output === input && input !== '-') throw new UsageError('the output would replace the input', { hint: 'pass -o with another path' });
+  let text = readInput(input);
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a BOM is not JSON; Python's json.loads rejects it too
+  const source = input === '-' ? 'standard input' : input;
+  const value = parseJson(text, source);
+  if (flags.schema) {
+    const issues = (await loadValidator(flags.schema))(value);
+    if (issues.length) throw new ConfigValidationError(issues);
+  }
+  // Keys are looked up beside the *output*: that is where the config will live.
+  const ring = ringFor(output === '-' ? undefined : output, keyOptions(flags));
+  const sealed = sealConfigText(text, ring, source);
+  if (output === '-') {
+    out(sealed);
+    return 0;
+  }
+  writeFileAtomic(output, sealed, { mode: 0o600 });
+  info(`encrypted ${source} -> ${output}`);
+  if (input !== '-') info(`note: ${input} still holds the plaintext; delete it or keep it out of version control`);
+  return 0;
+}

@@ -1,0 +1,24 @@
+import { ConfigValidationError } from '../../src/errors.js';
+import { openConfig } from '../../src/config/file.js';
+import { info, keyOptions, printJson, type KeyFlags } from '../io.js';
+import { loadValidator } from '../schema.js';
+
+interface Flags extends KeyFlags {
+  schema: string;
+  json?: boolean;
+}
+
+export default async function validate(config: string, flags: Flags): Promise<number> {
+  const validator = await loadValidator(flags.schema);
+  const opened = openConfig(config, keyOptions(flags));
+  const issues = validator(opened.value);
+  if (flags.json) {
+    printJson({ config, valid: issues.length === 0, errors: issues });
+    return issues.length === 0 ? 0 : 1;
+  }
+  if (issues.length === 0) {
+    info(`${config} is valid`);
+    return 0;
+  }
+  throw new ConfigValidationError(issues, { hint: 'fix it with `fcfg edit` or `fcfg set`' });
+}

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import type { KeyOptions } from '../src/keys/resolve.js';
+import { fileError } from '../src/fs/errors.js';
+
+/** Options every key-using command accepts (declared once in program.ts). */
+export interface KeyFlags {
+  keyFile?: string;
+  key?: string;
+  keyCommand?: string;
+  strictPermissions?: boolean;
+}
+
+export function warn(message: string): void {
+  process.stderr.write(`fernet-config: warning: ${message}\n`);
+}
+
+export function info(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+export function out(text: string): void {
+  process.stdout.write(text);
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+export function keyOptions(flags: KeyFlags): KeyOptions {
+  const o: KeyOptions = { onWarning: warn };
+  if (flags.keyFile !== undefined) o.keyFile = flags.keyFile;
+  if (flags.key !== undefined) o.key = flags.key;
+  if (flags.keyCommand !== undefined) o.keyCommand = flags.keyCommand;
+  if (flags.strictPermissions) o.strictPermissions = true;
+  return o;
+}
+
+export const stdinIsTTY = (): boolean => process.stdin.isTTY === true;
+
+/** Reads a whole input: a file path, or `-` for standard input. */
+export function readInput(path: string, label = path): string {
+  try {
+    return readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (e) {
+    throw fileError(e, path === '-' ? 'standard input' : label);
+  }
+}

@@ -1,0 +1,34 @@
+import { ConfigValidationError, FernetConfigError, UsageError } from '../src/errors.js';
+
+const PREFIX = 'fernet-config';
+
+/**
+ * The one place that turns an error into what the user sees: one line, a hint, a stable code; the stack
+ * only with --debug. Messages come from our error classes, which never contain secrets; foreign errors
+ * are not echoed verbatim without --debug, since we cannot vouch for what they contain.
+ */
+export function reportError(e: unknown, debug: boolean): number {
+  if (e instanceof ConfigValidationError) {
+    // One problem per line reads better than the one-line message library users get.
+    const n = e.issues.length;
+    process.stderr.write(`${PREFIX}: config does not match the schema (${n} problem${n === 1 ? '' : 's'}) [${e.code}]\n`);
+    for (const i of e.issues) process.stderr.write(`  ${i.path || '/'}: ${i.message}\n`);
+    if (e.hint) process.stderr.write(`  hint: ${e.hint}\n`);
+    if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
+  if (e instanceof FernetConfigError) {
+    process.stderr.write(`${PREFIX}: ${e.message} [${e.code}]\n`);
+    if (e.hint) process.stderr.write(`  hint: ${e.hint}\n`);
+    if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+  if ((e as { name?: string })?.name === 'ExitPromptError') {
+    process.stderr.write(`${PREFIX}: cancelled [ERR_ABORTED]\n`);
+    return 1;
+  }
+  process.stderr.write(`${PREFIX}: unexpected internal error [ERR_INTERNAL]\n`);
+  if (debug) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+  else process.stderr.write('  hint: rerun with --debug for details, and report it if it persists\n');
+  return 1;
+}

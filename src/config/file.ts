@@ -1,0 +1,190 @@
+import { readFileSync, statSync } from 'node:fs';
+import { FileAccessError, FileNotFound, InvalidToken, MalformedConfigFile, TokenExpired, WrongKey } from '../errors.js';
+import { decodeBase64Url } from '../fernet/encoding.js';
+import { checkTime } from '../fernet/fernet.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { fileError } from '../fs/errors.js';
+import { withLock, type LockOptions } from '../fs/lock.js';
+import { resolveKeyRing, type KeyOptions } from '../keys/resolve.js';
+import { KeyRing } from '../keys/ring.js';
+import { parseJson } from './json.js';
+
+/** A decrypted config file. `text` is the plaintext exactly as it was encrypted. */
+export interface OpenedConfig {
+  path: string;
+  /** The token as stored (without the trailing newline). */
+  token: string;
+  text: string;
+  value: unknown;
+  ring: KeyRing;
+  /** Index in the ring of the key that opened it (0 = primary). */
+  keyIndex: number;
+  /** When it was last encrypted (Unix seconds, from the token). */
+  timestamp: number;
+  /** File identity at read time, to notice a concurrent change before writing. */
+  stat: FileStamp;
+}
+
+export interface FileStamp {
+  mode: number;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+export interface OpenOptions {
+  /** Maximum token age in seconds. */
+  ttl?: number;
+  /** Clock for the ttl check (Unix seconds). */
+  now?: number;
+}
+
+/** Key material: a ready ring, or options to resolve one for this config. */
+export type KeySource = KeyRing | KeyOptions;
+
+export function ringFor(path: string | undefined, keys: KeySource = {}): KeyRing {
+  return keys instanceof KeyRing ? keys : resolveKeyRing(path, keys);
+}
+
+export function stampOf(path: string): FileStamp | undefined {
+  try {
+    const st = statSync(path);
+    return { mode: st.mode & 0o7777, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fileError(e, path);
+  }
+}
+
+export function sameStamp(a: FileStamp | undefined, b: FileStamp | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+}
+
+/** Reads an encrypted file and returns its token. The file holds one token and optionally a newline. */
+export function readToken(path: string): string {
+  let raw: string;
+  try {
+    if (statSync(path).isDirectory()) throw new FileAccessError(`${path} is a directory`, { hint: 'pass the path of the encrypted file' });
+    raw = readFileSync(path, 'latin1');
+  } catch (e) {
+    if (e instanceof FileAccessError) throw e;
+    const err = fileError(e, path);
+    if (err instanceof FileNotFound) throw new FileNotFound(`${path} does not exist`, { cause: e, hint: 'create it with `fcfg encrypt` or `fcfg set`' });
+    throw err;
+  }
+  const token = raw.trim();
+  if (token === '') throw new MalformedConfigFile(`${path} is empty`, { hint: 'restore it from version control' });
+  if (!isTokenShaped(token)) {
+    throw new MalformedConfigFile(`${path} is not a Fernet token: the file is corrupted or truncated`, { hint: 'restore it from version control' });
+  }
+  return token;
+}
+
+/** Structure only, no key: version byte, minimum length, whole blocks. Public facts about any token. */
+function isTokenShaped(token: string): boolean {
+  const data = decodeBase64Url(token);
+  return data !== undefined && data.length >= 73 && data[0] === 0x80 && (data.length - 57) % 16 === 0;
+}
+
+/**
+ * Opens a token with a ring, telling apart the failures a user can act on: a token that is not shaped
+ * like one (corrupted), one no key in the ring authenticates (wrong key or tampered), and one that is
+ * authentic but too old. Only the owner of the key sees these, and each step is public or post-HMAC.
+ */
+export function openToken(token: string, ring: KeyRing, what: string, options: OpenOptions = {}) {
+  let opened;
+  try {
+    opened = ring.multi.open(token);
+  } catch (e) {
+    if (!(e instanceof InvalidToken)) throw e;
+    if (!isTokenShaped(token)) throw new MalformedConfigFile(`${what} is not a Fernet token: it is corrupted or truncated`);
+    throw new WrongKey(`${what} cannot be opened with ${ring.source}: it was encrypted with another key, or modified`, {
+      hint: 'check which key file you are using (see `fcfg status`)',
+    });
+  }
+  const { fernet, index, verified } = opened;
+  try {
+    checkTime(verified.timestamp, options);
+  } catch {
+    throw new TokenExpired(`${what} is older than the allowed ${options.ttl}s (or dated in the future)`, {
+      hint: 're-encrypt it (`fcfg rotate`) or raise --ttl',
+    });
+  }
+  const bytes = fernet.decryptVerified(verified.data);
+  return { bytes, keyIndex: index, timestamp: Number(verified.timestamp) };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes decrypted bytes as UTF-8 JSON text. A BOM is not JSON, and neither is invalid UTF-8. */
+export function plaintextToText(bytes: Uint8Array, what: string): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new MalformedConfigFile(`${what} decrypts to data that is not UTF-8 text`, { hint: 'it was not written by fernet-config; decrypt it with --raw to inspect' });
+  }
+}
+
+/** Reads, decrypts and parses a config file. */
+export function openConfig(path: string, keys: KeySource = {}, options: OpenOptions = {}): OpenedConfig {
+  const stat = stampOf(path);
+  const token = readToken(path);
+  const ring = ringFor(path, keys);
+  const { bytes, keyIndex, timestamp } = openToken(token, ring, path, options);
+  const text = plaintextToText(bytes, path);
+  const value = parseJson(text, `the decrypted content of ${path}`);
+  return { path, token, text, value, ring, keyIndex, timestamp, stat: stat! };
+}
+
+/** Encrypts JSON text for a config file: the token and a newline. Refuses text that is not JSON. */
+export function sealConfigText(text: string, ring: KeyRing, source = 'config'): string {
+  parseJson(text, source);
+  return ring.multi.encrypt(text) + '\n';
+}
+
+export interface WriteOptions {
+  /** Mode for a new file (default 0600); an existing file keeps its mode. */
+  mode?: number;
+}
+
+/** Encrypts JSON text under the ring's primary key and writes it atomically. */
+export function writeConfig(path: string, text: string, ring: KeyRing, options: WriteOptions = {}): void {
+  writeFileAtomic(path, sealConfigText(text, ring), { mode: options.mode ?? 0o600 });
+}
+
+export interface UpdateOptions extends OpenOptions {
+  /** Start from this text when the file does not exist (otherwise FileNotFound). */
+  createWith?: string;
+  lock?: LockOptions;
+}
+
+/**
+ * A locked read-modify-write of a config: `change` gets the current plaintext (or `createWith` for a new
+ * file) and returns the new one. Concurrent updates from other processes are serialized, never lost.
+ * Returns whether the file was written (unchanged text is not rewritten, so git sees no diff).
+ */
+export async function updateConfig(path: string, keys: KeySource, change: (text: string) => string, options: UpdateOptions = {}): Promise<boolean> {
+  return withLock(
+    path,
+    () => {
+      let text: string;
+      let ring: KeyRing;
+      if (stampOf(path) === undefined && options.createWith !== undefined) {
+        ring = ringFor(path, keys);
+        text = options.createWith;
+      } else {
+        const opened = openConfig(path, keys, options);
+        ring = opened.ring;
+        text = opened.text;
+        const next = change(text);
+        if (next === text) return false;
+        writeConfig(path, next, ring);
+        return true;
+      }
+      writeConfig(path, change(text), ring);
+      return true;
+    },
+    options.lock,
+  );
+}

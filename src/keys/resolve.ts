@@ -1,0 +1,143 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { FileAccessError, KeyCommandError, KeyFilePermissions, KeyNotFound, UsageError } from '../errors.js';
+import { fileError } from '../fs/errors.js';
+import { KeyRing, parseKeyFile, parseKeyList } from './ring.js';
+
+/** Where keys come from. The same options serve the CLI, the runtime loader and the tests. */
+export interface KeyOptions {
+  /** Literal key(s), separated by commas or whitespace. Discouraged on command lines (shell history). */
+  key?: string;
+  /** Path of a key file: one key per line, the first is the primary. */
+  keyFile?: string;
+  /** A shell command whose standard output is the key ring (a vault or cloud key store CLI). */
+  keyCommand?: string;
+  /** Milliseconds the key command may run (default 30 s). */
+  keyCommandTimeout?: number;
+  /** Environment to read FERNET_CONFIG_KEY* from (default: process.env). */
+  env?: Record<string, string | undefined>;
+  /** Refuse, rather than warn about, key files that group or others can read. */
+  strictPermissions?: boolean;
+  /** Receives warnings (loose key-file permissions). The library itself never prints. */
+  onWarning?: (message: string) => void;
+}
+
+export const ENV_KEY = 'FERNET_CONFIG_KEY';
+export const ENV_KEY_FILE = 'FERNET_CONFIG_KEY_FILE';
+export const ENV_KEY_COMMAND = 'FERNET_CONFIG_KEY_COMMAND';
+
+const DEFAULT_KEY_COMMAND_TIMEOUT = 30_000;
+
+/**
+ * Resolves the key ring for a config file. The order, documented in the README:
+ *
+ *  1. explicit options: `keyFile`, `key` or `keyCommand` (at most one)
+ *  2. env FERNET_CONFIG_KEY (one or more keys separated by commas or whitespace)
+ *  3. env FERNET_CONFIG_KEY_FILE
+ *  4. env FERNET_CONFIG_KEY_COMMAND
+ *  5. `<name>.key` beside `<name>.enc`
+ *  6. `secret.key` beside the config file
+ *
+ * The first source that is present is used; a present but broken source is an error, not a fall-through,
+ * so a typo never silently selects a different key.
+ */
+export function resolveKeyRing(configPath: string | undefined, options: KeyOptions = {}): KeyRing {
+  const env = options.env ?? process.env;
+  const explicit = [options.keyFile, options.key, options.keyCommand].filter((v) => v !== undefined);
+  if (explicit.length > 1) throw new UsageError('give only one of --key-file, --key and --key-command');
+
+  if (options.keyFile !== undefined) return readKeyFile(options.keyFile, options);
+  if (options.key !== undefined) return new KeyRing(parseKeyList(options.key, 'the --key value'), 'the --key value');
+  if (options.keyCommand !== undefined) return runKeyCommand(options.keyCommand, options);
+
+  const fromEnv = env[ENV_KEY];
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return new KeyRing(parseKeyList(fromEnv, ENV_KEY), ENV_KEY);
+  const fileFromEnv = env[ENV_KEY_FILE];
+  if (fileFromEnv !== undefined && fileFromEnv !== '') return readKeyFile(fileFromEnv, options);
+  const commandFromEnv = env[ENV_KEY_COMMAND];
+  if (commandFromEnv !== undefined && commandFromEnv.trim() !== '') return runKeyCommand(commandFromEnv, options);
+
+  const tried = ['--key-file', ENV_KEY, ENV_KEY_FILE, ENV_KEY_COMMAND];
+  for (const candidate of siblingKeyFiles(configPath)) {
+    if (isFile(candidate)) return readKeyFile(candidate, options);
+    tried.push(candidate);
+  }
+  throw new KeyNotFound(tried);
+}
+
+/** The key files looked for beside a config: `<name>.key` for `<name>.enc`, then `secret.key`. */
+export function siblingKeyFiles(configPath: string | undefined): string[] {
+  if (configPath === undefined || configPath === '-') return [];
+  const dir = dirname(configPath);
+  const name = basename(configPath);
+  const out: string[] = [];
+  if (name.endsWith('.enc') && name.length > 4) out.push(join(dir, name.slice(0, -4) + '.key'));
+  const secret = join(dir, 'secret.key');
+  if (!out.includes(secret)) out.push(secret);
+  return out;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Reads a key file, checking that it is a private regular file. */
+export function readKeyFile(path: string, options: Pick<KeyOptions, 'strictPermissions' | 'onWarning'> = {}): KeyRing {
+  const source = `key file ${path}`;
+  let mode: number;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw new FileAccessError(`${source} is a directory`, { hint: 'pass the path of the key file itself' });
+    mode = st.mode;
+  } catch (e) {
+    if (e instanceof FileAccessError) throw e;
+    throw fileError(e, source);
+  }
+  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+    const message = `${source} is readable by group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')})`;
+    const hint = `run: chmod 600 ${path}`;
+    if (options.strictPermissions) throw new KeyFilePermissions(message, { hint });
+    options.onWarning?.(`${message}; ${hint}`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw fileError(e, source);
+  }
+  return new KeyRing(parseKeyFile(text, source), source);
+}
+
+/**
+ * Runs a key command. Its standard output is parsed as key-file text and kept only in memory; its
+ * standard error goes straight to ours (that is where vault CLIs say "not logged in"), and none of its
+ * output is ever quoted in our messages.
+ */
+function runKeyCommand(command: string, options: KeyOptions): KeyRing {
+  const source = 'key command';
+  const timeout = options.keyCommandTimeout ?? DEFAULT_KEY_COMMAND_TIMEOUT;
+  const result = spawnSync(command, {
+    shell: true,
+    timeout,
+    killSignal: 'SIGKILL',
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+    windowsHide: true,
+  });
+  const hint = 'check the command by running it yourself (it must print the key ring on standard output)';
+  if (result.error) {
+    const code = (result.error as NodeJS.ErrnoException).code;
+    if (code === 'ETIMEDOUT') throw new KeyCommandError(`${source} timed out after ${timeout / 1000}s`, { hint });
+    throw new KeyCommandError(`${source} could not be run (${code ?? 'error'})`, { hint });
+  }
+  if (result.signal) throw new KeyCommandError(`${source} was killed by ${result.signal}`, { hint });
+  if (result.status !== 0) throw new KeyCommandError(`${source} exited with status ${result.status}`, { hint });
+  if (result.stdout.trim() === '') throw new KeyCommandError(`${source} printed no key`, { hint });
+  return new KeyRing(parseKeyFile(result.stdout, source), source);
+}
