@@ -203,7 +203,7 @@ describe('decrypt', () => {
       writeFileSync(join(d, 'config.enc'), new Fernet(readFileSync(join(d, 'secret.key'), 'utf8')).encrypt(`password=${SECRET}`) + '\n');
       return [];
     }, 'ERR_INVALID_JSON'],
-    ['missing file', (d) => ['--key-file', 'secret.key', 'nope.enc'], 'ERR_FILE_NOT_FOUND'],
+    ['missing file', () => ['--key-file', 'secret.key', 'nope.enc'], 'ERR_FILE_NOT_FOUND'],
     ['directory as config', (d) => (mkdirSync(join(d, 'adir.enc')), ['adir.enc']), 'ERR_FILE_ACCESS'],
     ['directory as key file', (d) => (mkdirSync(join(d, 'kdir')), ['--key-file', 'kdir']), 'ERR_FILE_ACCESS'],
     ['invalid key file', (d) => (writeFileSync(join(d, 'bad.key'), `${SECRET}\n`, { mode: 0o600 }), ['--key-file', 'bad.key']), 'ERR_INVALID_KEY'],

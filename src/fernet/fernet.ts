@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { InvalidToken } from '../errors.js';
 import { decodeBase64Url, encodeBase64Url } from './encoding.js';
 import { decodeKey } from './key.js';
@@ -30,13 +30,37 @@ export interface VerifiedToken {
   data: Buffer;
 }
 
+/**
+ * Random IVs, drawn from a pool of CSPRNG output refilled 256 IVs at a time: one randomFillSync call per
+ * 256 tokens instead of a randomBytes call per token, which cost about a fifth of encrypting 1 KiB.
+ * IVs travel in the clear, so only unpredictability and non-reuse matter: each byte of the pool is
+ * handed out once, and the pool is discarded when the process id changes (a process started from a
+ * startup snapshot that captured this module's state must not repeat its IVs).
+ */
+const IV_POOL = Buffer.alloc(16 * 256);
+let ivOffset = IV_POOL.length;
+let ivPoolPid = -1;
+
+/** A fresh IV: a view into the pool, so it must be used (encryptAt copies it) before the next call. */
+function randomIv(): Buffer {
+  if (ivOffset === IV_POOL.length || ivPoolPid !== process.pid) {
+    randomFillSync(IV_POOL);
+    ivOffset = 0;
+    ivPoolPid = process.pid;
+  }
+  const iv = IV_POOL.subarray(ivOffset, ivOffset + 16);
+  ivOffset += 16;
+  return iv;
+}
+
 function clock(): number {
   return Math.floor(Date.now() / 1000);
 }
 
 function toSeconds(value: number, name: string): bigint {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new TypeError(`"${name}" expected a non-negative finite number of seconds`);
+  // Tokens carry an unsigned 64-bit timestamp; anything outside that range cannot be represented.
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value >= 2 ** 64) {
+    throw new TypeError(`"${name}" expected a number of seconds from 0 to 2^64 - 1`);
   }
   return BigInt(Math.floor(value));
 }
@@ -72,7 +96,7 @@ export class Fernet {
   encrypt(data: string | Uint8Array, options: EncryptOptions = {}): string {
     const timestamp = options.now === undefined ? BigInt(clock()) : toSeconds(options.now, 'now');
     let iv: Uint8Array;
-    if (options.iv === undefined) iv = randomBytes(16);
+    if (options.iv === undefined) iv = randomIv();
     else if (options.iv instanceof Uint8Array && options.iv.length === 16) iv = options.iv;
     else throw new TypeError('"iv" expected Uint8Array of length 16');
     return this.encryptAt(plaintextBytes(data), timestamp, iv);

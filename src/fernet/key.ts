@@ -23,6 +23,14 @@ export function decodeKey(key: string | Uint8Array): KeyParts {
     key = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
   }
   const raw = decodeBase64Url(key);
-  if (raw === undefined || raw.length !== 32) throw new InvalidKey();
+  if (raw === undefined || raw.length !== 32) {
+    // `openssl rand -base64 32` writes the standard alphabet; say how to fix it rather than just "invalid".
+    if (/[+/]/.test(key) && decodeBase64Url(key.replace(/\+/g, '-').replace(/\//g, '_'))?.length === 32) {
+      throw new InvalidKey('Fernet key uses the standard base64 alphabet; Fernet keys are url-safe base64', {
+        hint: 'replace "+" with "-" and "/" with "_", or generate one with `fcfg keygen`',
+      });
+    }
+    throw new InvalidKey();
+  }
   return { signingKey: raw.subarray(0, 16), encryptionKey: raw.subarray(16, 32) };
 }

@@ -1,0 +1,271 @@
+// Fernet throughput and latency: our core vs the `fernet` npm package vs Python's cryptography, against
+// the ceiling OpenSSL sets on this machine. `npm run bench` builds first; this imports the build.
+//
+// Writes the table to stdout and, as markdown, to bench/results.md. Not a test: nothing here asserts.
+//
+//   node bench/run.mjs [--quick]     (--quick: shorter runs, for checking the script itself)
+
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Fernet, generateKey } from '../dist/src/index.js';
+
+const require = createRequire(import.meta.url);
+const fernetNpm = require('fernet');
+
+const QUICK = process.argv.includes('--quick');
+const SIZES = [1024, 64 * 1024, 1024 * 1024];
+/** Seconds of measurement per (implementation, size, operation) cell, after a warm-up of 15 % of that. */
+const SECONDS = QUICK ? 0.3 : 1.5;
+const PYTHON = process.env.FERNET_CONFIG_PYTHON || 'python3';
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+
+// ---------------------------------------------------------------------------------------------------
+// Measuring
+
+const clock = () => Number(process.hrtime.bigint()) / 1e9;
+let sink = 0; // consumed results, so nothing can be optimized away
+
+/**
+ * Median operations per second. Warm up (JIT, allocator, caches), pick a batch size that takes about
+ * 25 ms, then time batches until the budget is spent; the median batch ignores a stray GC pause.
+ */
+function measure(fn, seconds = SECONDS) {
+  const warmEnd = clock() + seconds * 0.15;
+  do sink += fn().length;
+  while (clock() < warmEnd);
+  let n = 1;
+  for (;;) {
+    const t = clock();
+    for (let i = 0; i < n; i++) sink += fn().length;
+    if (clock() - t >= 0.025) break;
+    n *= 2;
+  }
+  const rates = [];
+  const end = clock() + seconds;
+  while (clock() < end || rates.length < 5) {
+    const t = clock();
+    for (let i = 0; i < n; i++) sink += fn().length;
+    rates.push(n / (clock() - t));
+  }
+  rates.sort((a, b) => a - b);
+  return rates[rates.length >> 1];
+}
+
+function cell(size, opsPerSec) {
+  return { opsPerSec, usPerOp: 1e6 / opsPerSec, bytesPerSec: opsPerSec * size };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The implementations
+
+function benchOurs() {
+  const f = new Fernet(generateKey());
+  const out = {};
+  for (const size of SIZES) {
+    const data = randomBytes(size);
+    const token = f.encrypt(data);
+    if (!f.decrypt(token).equals(data)) throw new Error('ours: round trip failed');
+    out[size] = {
+      encrypt: cell(size, measure(() => f.encrypt(data))),
+      decrypt: cell(size, measure(() => f.decrypt(token))),
+    };
+  }
+  return out;
+}
+
+function benchFernetNpm() {
+  // It only takes text (CryptoJS parses it as UTF-8), and `ttl: 0` turns its clock check off.
+  const secret = new fernetNpm.Secret(generateKey());
+  const out = {};
+  for (const size of SIZES) {
+    const text = randomBytes(size).toString('base64').slice(0, size);
+    const token = new fernetNpm.Token({ secret, ttl: 0 }).encode(text);
+    if (new fernetNpm.Token({ secret, ttl: 0, token }).decode() !== text) throw new Error('fernet npm: round trip failed');
+    out[size] = {
+      encrypt: cell(size, measure(() => new fernetNpm.Token({ secret, ttl: 0 }).encode(text))),
+      decrypt: cell(size, measure(() => new fernetNpm.Token({ secret, ttl: 0, token }).decode())),
+    };
+  }
+  return out;
+}
+
+function benchPython() {
+  const r = spawnSync(PYTHON, [`${HERE}python_bench.py`, String(SECONDS), ...SIZES.map(String)], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  if (r.error || r.status !== 0) {
+    return { error: r.error ? r.error.message : `exit ${r.status}: ${r.stderr.trim().split('\n').pop()}` };
+  }
+  const json = JSON.parse(r.stdout);
+  const out = { version: `Python ${json.python}, cryptography ${json.cryptography}` };
+  for (const { size, op, opsPerSec } of json.results) (out[size] ??= {})[op] = cell(size, opsPerSec);
+  return out;
+}
+
+/** bytes/second of one `openssl speed` run on buffers of `size` bytes, or undefined. */
+function opensslSpeed(args, size) {
+  const r = spawnSync('openssl', ['speed', '-elapsed', '-seconds', '1', '-mr', '-bytes', String(size), ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (r.error || r.status !== 0) return undefined;
+  // Machine-readable result line: +F:<n>:<name>:<bytes per second for each size>
+  const line = r.stdout.split('\n').find((l) => l.startsWith('+F'));
+  const value = line && Number(line.split(':').pop());
+  return value && Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * The Fernet ceiling: AES-128-CBC and HMAC-SHA256 over the same bytes, one after the other, with no
+ * other cost (no base64, no allocation): 1 / (1/aes + 1/hmac) bytes per second. Decryption uses
+ * OpenSSL's CBC-decrypt speed, which is far higher since CBC decryption runs blocks in parallel.
+ */
+function benchCeiling() {
+  const version = spawnSync('openssl', ['version'], { encoding: 'utf8' });
+  if (version.error || version.status !== 0) return { error: 'openssl not found' };
+  const out = { version: version.stdout.trim().split(' (')[0], parts: {} };
+  for (const size of SIZES) {
+    const aesEnc = opensslSpeed(['-evp', 'aes-128-cbc'], size);
+    const aesDec = opensslSpeed(['-decrypt', '-evp', 'aes-128-cbc'], size) ?? aesEnc;
+    // HMAC-SHA256 itself where this openssl can time it; plain SHA-256 runs at practically the same speed.
+    const hmac = opensslSpeed(['-hmac', 'sha256'], size) ?? opensslSpeed(['-evp', 'sha256'], size);
+    if (!aesEnc || !hmac) return { error: 'openssl speed failed' };
+    const limit = (aes) => 1 / (1 / aes + 1 / hmac);
+    out.parts[size] = { aesEnc, aesDec, hmac };
+    out[size] = { encrypt: { bytesPerSec: limit(aesEnc) }, decrypt: { bytesPerSec: limit(aesDec) } };
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Report
+
+const mb = (bps) => (bps === undefined ? 'n/a' : (bps / 1e6).toFixed(bps >= 1e8 ? 0 : 1));
+const us = (x) => (x === undefined ? 'n/a' : x < 100 ? x.toFixed(2) : Math.round(x).toLocaleString('en-US'));
+const ratio = (a, b) => (a === undefined || b === undefined ? 'n/a' : `${(a / b).toFixed(a / b >= 10 ? 0 : 1)}×`);
+const pct = (a, b) => (a === undefined || b === undefined ? 'n/a' : `${((100 * a) / b).toFixed(0)} %`);
+const sizeName = (n) => (n >= 1 << 20 ? `${n >> 20} MiB` : `${n >> 10} KiB`);
+
+function table(r) {
+  const head = [
+    'Size', 'Op',
+    'ours MB/s', 'ours µs/op',
+    'fernet npm MB/s', 'fernet npm µs/op',
+    'Python MB/s', 'Python µs/op',
+    'ceiling MB/s',
+    'ours vs npm', 'ours vs Python', 'ours % of ceiling',
+  ];
+  const rows = [];
+  for (const size of SIZES) {
+    for (const op of ['encrypt', 'decrypt']) {
+      const o = r.ours[size][op];
+      const n = r.npm[size]?.[op];
+      const p = r.python[size]?.[op];
+      const c = r.ceiling[size]?.[op];
+      rows.push([
+        sizeName(size), op,
+        mb(o.bytesPerSec), us(o.usPerOp),
+        mb(n?.bytesPerSec), us(n?.usPerOp),
+        mb(p?.bytesPerSec), us(p?.usPerOp),
+        mb(c?.bytesPerSec),
+        ratio(o.bytesPerSec, n?.bytesPerSec), ratio(o.bytesPerSec, p?.bytesPerSec), pct(o.bytesPerSec, c?.bytesPerSec),
+      ]);
+    }
+  }
+  return { head, rows };
+}
+
+function targets(r) {
+  const big = 1024 * 1024;
+  const out = [];
+  for (const op of ['encrypt', 'decrypt']) {
+    const o = r.ours[big][op].bytesPerSec;
+    const c = r.ceiling[big]?.[op]?.bytesPerSec;
+    const p = r.python[big]?.[op]?.bytesPerSec;
+    out.push([`1 MiB ${op} ≥ 50 % of the ceiling`, c === undefined ? undefined : o >= 0.5 * c, pct(o, c)]);
+    out.push([`1 MiB ${op} ≥ 2× Python's cryptography`, p === undefined ? undefined : o >= 2 * p, ratio(o, p)]);
+  }
+  for (const op of ['encrypt', 'decrypt']) {
+    const t = r.ours[1024][op].usPerOp;
+    out.push([`1 KiB ${op} ≤ 10 µs per operation`, t <= 10, `${t.toFixed(2)} µs`]);
+  }
+  return out.map(([what, ok, value]) => [what, value, ok === undefined ? 'n/a' : ok ? 'met' : 'MISSED']);
+}
+
+function markdownTable(head, rows) {
+  const align = head.map((_, i) => (i < 2 ? ':--' : '--:'));
+  return [head, align, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+function textTable(head, rows) {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => (i < 2 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+const started = clock();
+const step = (what) => process.stderr.write(`${what}…\n`);
+step('our core');
+const ours = benchOurs();
+step('fernet npm package');
+const npm = benchFernetNpm();
+step(`Python cryptography (${PYTHON})`);
+const python = benchPython();
+step('OpenSSL ceiling (openssl speed)');
+const ceiling = benchCeiling();
+const results = { ours, npm, python, ceiling };
+
+const npmVersion = require('fernet/package.json').version;
+const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores`;
+const versions = [
+  `Node ${process.versions.node} (OpenSSL ${process.versions.openssl})`,
+  `fernet npm ${npmVersion}`,
+  python.version ?? `Python: ${python.error}`,
+  ceiling.version ?? `ceiling: ${ceiling.error}`,
+];
+const { head, rows } = table(results);
+const goals = targets(results);
+
+const notes = [
+  'MB/s is 10^6 bytes of plaintext per second; µs/op is the time of one encrypt or decrypt call (median of ~25 ms batches).',
+  'Ours and Python encrypt random bytes; the `fernet` npm package only takes text, so it gets ASCII text of the same length.',
+  'Ceiling: `openssl speed -elapsed -bytes <size>` for AES-128-CBC (encrypt, and `-decrypt`) and HMAC-SHA256, combined as 1 / (1/AES + 1/HMAC): the two passes Fernet must make over the data, with no base64, allocation or call overhead.',
+];
+if (ceiling.parts) {
+  const p = ceiling.parts[1024 * 1024];
+  notes.push(
+    `OpenSSL at 1 MiB: AES-128-CBC encrypt ${mb(p.aesEnc)} MB/s, decrypt ${mb(p.aesDec)} MB/s, HMAC-SHA256 ${mb(p.hmac)} MB/s.`,
+  );
+}
+
+const date = new Date().toISOString().slice(0, 10);
+const markdown = [
+  '# Fernet benchmark',
+  '',
+  `Measured ${date} by \`npm run bench\` (bench/run.mjs) on ${machine}.`,
+  `${versions.join('; ')}.`,
+  '',
+  markdownTable(head, rows),
+  '',
+  ...notes.map((n) => `- ${n}`),
+  '',
+  '## Targets',
+  '',
+  markdownTable(['Target', 'Measured', 'Status'], goals),
+  '',
+].join('\n');
+writeFileSync(new URL('results.md', import.meta.url), markdown);
+
+console.log(`\n${machine}\n${versions.join('\n')}\n`);
+console.log(textTable(head, rows));
+console.log('');
+for (const [what, value, verdict] of goals) console.log(`${verdict.padEnd(6)}  ${what}: ${value}`);
+console.log(`\n(${(clock() - started).toFixed(0)} s; markdown written to bench/results.md)`);
+if (sink === -1) console.log(''); // keep `sink` observable
