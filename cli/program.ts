@@ -114,8 +114,126 @@ Key resolution, first match wins:
   // --- loader tools (issue 5) ---
 
   // --- rotation, status, run (issue 6) ---
+  const parseCount = (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number, at least 1');
+    return n;
+  };
+  const parseDays = (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a non-negative number of days (fractions allowed)');
+    return n;
+  };
+  withKeys(add('rotate'))
+    .description("re-encrypt configs under the key ring's primary key (all opened before any is written)")
+    .argument('<config...>', 'encrypted config files')
+    .option('-f, --force', 'also re-encrypt configs the primary key already opens')
+    .option('--keep-timestamp', "keep each token's original timestamp (Python MultiFernet.rotate) instead of now")
+    .option('-n, --dry-run', 'report what would be rotated, write nothing')
+    .option('--json', 'print a JSON report')
+    .action(lazy('rotate'));
+
+  const keys = add('keys').description('inspect and prune key rings');
+  withKeys(keys.command('list'))
+    .description('show index and fingerprint of each key (never the keys)')
+    .argument('[keyfile]', 'key file (default: the usual key resolution, then ./secret.key)')
+    .option('--json', 'print a JSON report')
+    .action(lazy('keys-list'));
+  keys
+    .command('prune')
+    .description('keep the N newest keys of a key file; refuses if a listed config needs a dropped key')
+    .argument('<keyfile>', 'key file to rewrite (atomically, mode 0600)')
+    .argument('[config...]', 'configs that must stay readable')
+    .requiredOption('--keep <n>', 'how many keys to keep, counting from the primary', parseCount)
+    .option('-n, --dry-run', 'report what would be dropped, write nothing')
+    .option('--strict-permissions', 'fail, instead of warning, on a key file readable by others')
+    .option('--json', 'print a JSON report')
+    .action(lazy('keys-prune'));
+
+  withKeys(add('status'))
+    .description('which key opens each config, when it was encrypted, its size; --max-age fails on old ones')
+    .argument('<config...>', 'encrypted config files')
+    .option('--max-age <days>', 'exit 1 when a config was encrypted longer ago than this (fractions allowed)', parseDays)
+    .option('--json', 'print a JSON report')
+    .action(lazy('status'));
+
+  withKeys(add('run'))
+    .description('run a program with the config as environment variables (database.password -> APP_DATABASE__PASSWORD)')
+    .usage('[options] <config> -- <command> [args...]')
+    .argument('<config>', 'encrypted config file')
+    .argument('<command>', 'program to run (looked up in PATH)')
+    .argument('[args...]', 'its arguments (put -- before the command so its options are not taken for ours)')
+    .option('--prefix <prefix>', 'put in front of every variable name ("" for none)', 'APP_')
+    .option('--schema <file>', 'validate first (and fill in defaults) with this JSON Schema')
+    .option('--ttl <seconds>', 'fail when the config is older than this', parseSeconds)
+    .addHelpText(
+      'after',
+      `
+Names: keys upper-cased, other characters -> _, nesting -> __. Strings as they are, numbers as
+written, booleans true/false, arrays as JSON; null is left unset. Variables already set in the
+environment win (the loader's precedence: file < env). Exit status: the program's, 128+N when it
+is killed by signal N, 127 when it cannot be found.`,
+    )
+    .action(lazy('run'));
 
   // --- git and CI (issue 7) ---
+  const driverKeys = (cmd: Command) =>
+    cmd
+      .addOption(new Option('-k, --key-file <path>', 'key file (default: the usual resolution for the real file)'))
+      .addOption(new Option('--key-command <cmd>', 'shell command that prints the key ring'));
+  const parseMaxAge = (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a non-negative number of days');
+    return n;
+  };
+  const parseBytes = (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of bytes');
+    return n;
+  };
+
+  driverKeys(add('git-setup'))
+    .description('make git diff show *.enc decrypted and merge them key by key (local git config + .gitattributes)')
+    .option('--undo', 'remove exactly what git-setup added')
+    .option('--schema <file>', 'mask values marked "sensitive": true in diffs')
+    .option('--command <cmd>', 'how git should start fernet-config (default: this node and this CLI, by absolute path)')
+    .action(lazy('git-setup'));
+
+  driverKeys(add('textconv'))
+    .description('print an encrypted file as canonical JSON (git diff textconv); without a key, the file as it is')
+    .argument('<file>', 'encrypted file (git passes a temporary copy)')
+    .option('--schema <file>', 'mask values marked "sensitive": true')
+    .action(lazy('textconv'));
+
+  driverKeys(add('merge-driver'))
+    .description('git merge driver: three-way merge of encrypted configs, key by key (git runs it: %O %A %B %P)')
+    .argument('<base>', 'common ancestor (%O)')
+    .argument('<ours>', 'our version; receives the result (%A)')
+    .argument('<theirs>', 'their version (%B)')
+    .argument('<path>', 'the file in the work tree, for key lookup and messages (%P)')
+    .action(lazy('merge-driver'));
+
+  withKeys(add('check'))
+    .description('find committed or exposed key files, plaintext copies, and configs that fail to open or validate')
+    .argument('[paths...]', 'files and directories to check (default: .)')
+    .option('--schema <file>', 'also validate every config a key opens')
+    .option('--max-age <days>', 'report configs encrypted longer ago than this (fractions allowed)', parseMaxAge)
+    .option('--json', 'print a JSON report')
+    .option('--install-hook', 'run this check (with these options) from the git pre-commit hook')
+    .option('--uninstall-hook', 'remove it from the pre-commit hook')
+    .option('--scan', 'with --install-hook: also run `fcfg scan --staged`')
+    .option('-f, --force', 'with --install-hook: append to a pre-commit hook fernet-config did not write')
+    .action(lazy('check'));
+
+  add('scan')
+    .description('find likely secrets (keys, tokens, passwords) in files; exit 1 when there are any')
+    .argument('[paths...]', 'files and directories (default: .); git-ignored files are skipped')
+    .option('--staged', 'scan only what is staged for commit, and only the lines it adds')
+    .option('--json', 'print a JSON report')
+    .option('--ignore-file <path>', 'allow-list (default: .fcfgscanignore at the top of the repository)')
+    .option('--max-file-size <bytes>', 'skip larger files (default 5 MiB)', parseBytes)
+    .option('--list-rules', 'print the rules and exit')
+    .action(lazy('scan'));
 
   return program;
 }

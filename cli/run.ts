@@ -4,7 +4,9 @@ import { reportError } from './report.js';
 
 /** Parses argv, runs the command, and returns the exit status (0 ok, 1 failure, 2 usage). */
 export async function run(argv: string[]): Promise<number> {
-  const debug = argv.includes('--debug');
+  // After `--` the words belong to another program (`fcfg run c.enc -- app --debug`).
+  const end = argv.indexOf('--');
+  const debug = (end === -1 ? argv : argv.slice(0, end)).includes('--debug');
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -169,3 +169,23 @@ export class UsageError extends FernetConfigError {
 export class Aborted extends FernetConfigError {
   static override code = 'ERR_ABORTED';
 }
+
+/** git is missing, the directory is not a repository, or a git command failed. */
+export class GitError extends FernetConfigError {
+  static override code = 'ERR_GIT';
+}
+
+/** `keys prune` would drop a key that a listed config still needs. */
+export class KeyInUse extends FernetConfigError {
+  static override code = 'ERR_KEY_IN_USE';
+}
+
+/** A config that cannot become environment variables: two paths map to one name, a NUL byte, a non-object top level. */
+export class EnvExportError extends FernetConfigError {
+  static override code = 'ERR_ENV_EXPORT';
+}
+
+/** The program `fcfg run` was asked to start does not exist (the CLI exits 127, like a shell). */
+export class CommandNotFound extends FernetConfigError {
+  static override code = 'ERR_COMMAND_NOT_FOUND';
+}

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { isatty } from 'node:tty';
 import { FileAccessError, KeyCommandError, KeyFilePermissions, KeyNotFound, UsageError } from '../errors.js';
 import { fileError } from '../fs/errors.js';
 import { KeyRing, parseKeyFile, parseKeyList } from './ring.js';
@@ -26,6 +27,8 @@ export interface KeyOptions {
 export const ENV_KEY = 'FERNET_CONFIG_KEY';
 export const ENV_KEY_FILE = 'FERNET_CONFIG_KEY_FILE';
 export const ENV_KEY_COMMAND = 'FERNET_CONFIG_KEY_COMMAND';
+/** Seconds the key command may run, when `keyCommandTimeout` is not given (fractions allowed). */
+export const ENV_KEY_COMMAND_TIMEOUT = 'FERNET_CONFIG_KEY_COMMAND_TIMEOUT';
 
 const DEFAULT_KEY_COMMAND_TIMEOUT = 30_000;
 
@@ -115,29 +118,60 @@ export function readKeyFile(path: string, options: Pick<KeyOptions, 'strictPermi
 
 /**
  * Runs a key command. Its standard output is parsed as key-file text and kept only in memory; its
- * standard error goes straight to ours (that is where vault CLIs say "not logged in"), and none of its
- * output is ever quoted in our messages.
+ * standard error reaches ours (that is where vault CLIs say "not logged in"), and none of its output is
+ * ever quoted in our messages.
+ *
+ * On a timeout only the shell can be killed (a new session would cost the command its terminal, which
+ * pinentry and password prompts need), so whatever it started may live on. When our stderr is not a
+ * terminal, the command's stderr is therefore collected and relayed, so that leftover never holds the
+ * caller's pipe open (a CI step or `2>&1 | tee` would wait for it).
  */
 function runKeyCommand(command: string, options: KeyOptions): KeyRing {
   const source = 'key command';
-  const timeout = options.keyCommandTimeout ?? DEFAULT_KEY_COMMAND_TIMEOUT;
+  const timeout = options.keyCommandTimeout ?? keyCommandTimeoutFromEnv(options.env ?? process.env) ?? DEFAULT_KEY_COMMAND_TIMEOUT;
+  const relayStderr = !isatty(2);
   const result = spawnSync(command, {
     shell: true,
     timeout,
     killSignal: 'SIGKILL',
     encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', relayStderr ? 'pipe' : 'inherit'],
     maxBuffer: 1 << 20,
     windowsHide: true,
   });
+  if (relayStderr && result.stderr) writeSync(2, result.stderr);
   const hint = 'check the command by running it yourself (it must print the key ring on standard output)';
   if (result.error) {
     const code = (result.error as NodeJS.ErrnoException).code;
-    if (code === 'ETIMEDOUT') throw new KeyCommandError(`${source} timed out after ${timeout / 1000}s`, { hint });
+    if (code === 'ETIMEDOUT') throw new KeyCommandError(`${source} timed out after ${timeout / 1000}s`, { hint: `${hint}; ${ENV_KEY_COMMAND_TIMEOUT}=SECONDS raises the limit` });
     throw new KeyCommandError(`${source} could not be run (${code ?? 'error'})`, { hint });
   }
   if (result.signal) throw new KeyCommandError(`${source} was killed by ${result.signal}`, { hint });
   if (result.status !== 0) throw new KeyCommandError(`${source} exited with status ${result.status}`, { hint });
   if (result.stdout.trim() === '') throw new KeyCommandError(`${source} printed no key`, { hint });
-  return new KeyRing(parseKeyFile(result.stdout, source), source);
+  return new KeyRing(parseCommandOutput(result.stdout, source), source);
+}
+
+/**
+ * Key-file text, except that a line may also hold several keys separated by commas or spaces: many
+ * secret stores keep single-line values best, so `k1,k2` works as well as one key per line.
+ */
+function parseCommandOutput(text: string, source: string): string[] {
+  const keys: string[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line !== '' && !line.startsWith('#')) keys.push(...parseKeyList(line, `${source}, line ${i + 1}`));
+  });
+  if (keys.length === 0) throw new KeyCommandError(`${source} printed no key`, { hint: 'it must print the key ring: one or more Fernet keys, one per line or separated by commas' });
+  return keys;
+}
+
+function keyCommandTimeoutFromEnv(env: Record<string, string | undefined>): number | undefined {
+  const raw = env[ENV_KEY_COMMAND_TIMEOUT];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new UsageError(`${ENV_KEY_COMMAND_TIMEOUT} must be a positive number of seconds`, { hint: 'for example 30, or 2.5' });
+  }
+  return seconds * 1000;
 }

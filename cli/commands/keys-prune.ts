@@ -1,0 +1,34 @@
+import { pruneKeyRing } from '../../src/ops/prune.js';
+import { info, printJson, warn } from '../io.js';
+
+interface Flags {
+  keep: number;
+  dryRun?: boolean;
+  strictPermissions?: boolean;
+  json?: boolean;
+}
+
+export default async function keysPrune(keyFile: string, configs: string[], flags: Flags): Promise<number> {
+  const result = await pruneKeyRing(keyFile, {
+    keep: flags.keep,
+    configs,
+    dryRun: flags.dryRun,
+    strictPermissions: flags.strictPermissions,
+    onWarning: warn,
+  });
+  if (configs.length === 0 && result.dropped.length > 0) {
+    warn('no CONFIG was given, so nothing checked that the dropped keys are unused; list the configs this ring opens');
+  }
+  if (flags.json) {
+    printJson({ ...result, dryRun: flags.dryRun === true });
+    return 0;
+  }
+  const fps = (list: { fingerprint: string }[]) => list.map((k) => k.fingerprint).join(', ');
+  if (result.dropped.length === 0) {
+    info(`${keyFile} holds ${result.kept.length} key${result.kept.length === 1 ? '' : 's'}; nothing to prune`);
+  } else {
+    const verb = flags.dryRun ? 'would drop' : 'dropped';
+    info(`${verb} ${result.dropped.length} key${result.dropped.length === 1 ? '' : 's'} from ${keyFile} (${fps(result.dropped)}); kept ${result.kept.length} (${fps(result.kept)})`);
+  }
+  return 0;
+}

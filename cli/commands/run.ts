@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import type { Command } from 'commander';
+import { openConfig } from '../../src/config/file.js';
+import { CommandNotFound, ConfigValidationError, EnvExportError, FileAccessError } from '../../src/errors.js';
+import { checkEnvPrefix, flattenToEnv } from '../../src/ops/env.js';
+import { keyOptions, type KeyFlags } from '../io.js';
+import { reportError } from '../report.js';
+
+interface Flags extends KeyFlags {
+  prefix: string;
+  schema?: string;
+  ttl?: number;
+}
+
+/**
+ * Signals a supervisor (systemd, docker, a CI runner) sends to the process it started, which is us: the
+ * program must get them instead. From a terminal, Ctrl-C reaches both of us and the program receives
+ * SIGINT twice; programs that exit on the first one do not notice.
+ */
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+export default async function run(config: string, program: string, args: string[], flags: Flags, command: Command): Promise<number> {
+  checkEnvPrefix(flags.prefix);
+  const opened = openConfig(config, keyOptions(flags), flags.ttl === undefined ? {} : { ttl: flags.ttl });
+  const value = opened.value;
+  if (flags.schema !== undefined) {
+    const { compileSchema, readSchemaFile, validateWith } = await import('../../src/schema/compile.js');
+    // Like the runtime loader, defaults from the schema become variables too; the file is not touched.
+    const validate = compileSchema(readSchemaFile(flags.schema), { useDefaults: true }, `schema ${flags.schema}`);
+    const issues = validateWith(validate, value);
+    if (issues.length > 0) throw new ConfigValidationError(issues, { hint: `fix ${config} with \`fcfg edit\` or \`fcfg set\`` });
+  }
+  const vars = flattenToEnv(value, { prefix: flags.prefix, text: opened.text });
+  // What is already in the environment wins, as with the loader's env overrides (file < env): a one-off
+  // `APP_DEBUG=1 fcfg run ...` works, and an empty prefix can never replace PATH or HOME.
+  const env = { ...vars, ...process.env };
+
+  const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;
+  try {
+    return await runChild(program, args, env);
+  } catch (e) {
+    reportError(e, debug);
+    if (e instanceof CommandNotFound) return 127;
+    if (e instanceof FileAccessError) return 126;
+    return 1;
+  }
+}
+
+function runChild(program: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: 'inherit', env });
+    const handlers = new Map<NodeJS.Signals, () => void>();
+    const cleanup = () => {
+      for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+    };
+    for (const signal of FORWARDED) {
+      const handler = () => {
+        child.kill(signal);
+      };
+      try {
+        process.on(signal, handler);
+        handlers.set(signal, handler);
+      } catch {
+        // a signal this platform cannot listen for
+      }
+    }
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      // Only a failure to start matters; a failed kill() of a running child also lands here.
+      if (child.pid !== undefined) return;
+      cleanup();
+      reject(spawnError(e, program));
+    });
+    child.once('exit', (code, signal) => {
+      cleanup();
+      resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
+    });
+  });
+}
+
+function spawnError(e: NodeJS.ErrnoException, program: string): Error {
+  switch (e.code) {
+    case 'ENOENT':
+      return new CommandNotFound(`command not found: ${program}`, { cause: e, hint: 'check the name and your PATH; put -- before the command' });
+    case 'EACCES':
+    case 'EPERM':
+      return new FileAccessError(`${program} cannot be run: permission denied`, { cause: e, hint: `is it executable? chmod +x ${program}` });
+    case 'E2BIG':
+      return new EnvExportError('the config is too large to pass as environment variables', { cause: e, hint: 'the system limits each variable and the environment as a whole' });
+    default:
+      return new FileAccessError(`${program} could not be started (${e.code ?? 'error'})`, { cause: e });
+  }
+}

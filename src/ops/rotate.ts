@@ -1,0 +1,136 @@
+import { existsSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { openToken, readToken, type KeySource } from '../config/file.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { withLock, type LockOptions } from '../fs/lock.js';
+import { ringResolver } from './rings.js';
+
+export interface RotateOptions {
+  /**
+   * Keep each token's original timestamp, as Python's `MultiFernet.rotate` does. By default a rotated
+   * config is stamped with the time of rotation: the timestamp says when the file was last encrypted,
+   * which is what `status --max-age` checks, so rotating is what satisfies it.
+   */
+  keepTimestamp?: boolean;
+  /** Also re-encrypt configs that the primary key already opens (fresh IV, and timestamp unless kept). */
+  force?: boolean;
+  /** Check and report, write nothing. */
+  dryRun?: boolean;
+  /** Unix seconds to stamp into new tokens (default: the clock). */
+  now?: number;
+  lock?: LockOptions;
+  /** Called for every config that cannot be rotated; all are checked before the first error is thrown. */
+  onError?: (path: string, error: unknown) => void;
+  /** Called after each config is written (or would be, with dryRun), so progress survives a later failure. */
+  onRotated?: (result: RotateResult) => void;
+}
+
+export interface RotateResult {
+  path: string;
+  /** Whether the file was (or, with dryRun, would be) re-encrypted. */
+  rotated: boolean;
+  /** Index in the ring of the key that opened it before (0 = primary). */
+  fromKey: number;
+  fromFingerprint: string;
+  toFingerprint: string;
+  /** Token timestamp after rotation (Unix seconds). */
+  timestamp: number;
+}
+
+interface Plan {
+  result: RotateResult;
+  token?: string;
+}
+
+/**
+ * Re-encrypts configs under the primary key of their ring, keeping the plaintext byte for byte.
+ *
+ * All files are locked and opened before any is written: a ring that cannot open one of them stops the
+ * whole run with nothing changed. Each write is atomic, so even a failure while writing (disk full)
+ * leaves every file either as it was or fully rotated — and old keys still open the ones not yet done.
+ */
+export async function rotateConfigs(paths: readonly string[], keys: KeySource = {}, options: RotateOptions = {}): Promise<RotateResult[]> {
+  const files = unique(paths);
+  const ringOf = ringResolver(keys);
+  const work = async (): Promise<RotateResult[]> => {
+    const plans: Plan[] = [];
+    let first: { error: unknown } | undefined;
+    for (const path of files) {
+      try {
+        plans.push(plan(path, ringOf, options));
+      } catch (error) {
+        first ??= { error };
+        if (!options.onError) break;
+        options.onError(path, error);
+      }
+    }
+    if (first) throw first.error;
+    for (const { result, token } of plans) {
+      if (token !== undefined && !options.dryRun) writeFileAtomic(result.path, token + '\n');
+      options.onRotated?.(result);
+    }
+    return plans.map((p) => p.result);
+  };
+  return options.dryRun ? work() : withLocks(lockOrder(files), work, options.lock);
+}
+
+function plan(path: string, ringOf: ReturnType<typeof ringResolver>, options: RotateOptions): Plan {
+  const token = readToken(path);
+  const ring = ringOf(path);
+  const { bytes, keyIndex, timestamp } = openToken(token, ring, path);
+  const result: RotateResult = {
+    path,
+    rotated: false,
+    fromKey: keyIndex,
+    fromFingerprint: ring.fingerprint(keyIndex),
+    toFingerprint: ring.fingerprint(0),
+    timestamp,
+  };
+  if (keyIndex === 0 && !options.force) return { result };
+  let next: string;
+  if (options.keepTimestamp) {
+    next = ring.multi.rotate(token);
+  } else {
+    const now = options.now ?? Math.floor(Date.now() / 1000);
+    next = ring.multi.encrypt(bytes, { now });
+    result.timestamp = Math.floor(now);
+  }
+  bytes.fill(0);
+  result.rotated = true;
+  return { result, token: next };
+}
+
+/** The same file named twice (`a.enc ./a.enc`) is rotated once — and locked once, which must not deadlock. */
+function unique(paths: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const p of paths) {
+    const id = canonical(p);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(p);
+  }
+  return out;
+}
+
+function canonical(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/**
+ * A fixed global order, so two rotations over overlapping sets of files cannot deadlock. A missing file
+ * is not locked: opening it reports it missing, which says more than a failed lock would.
+ */
+function lockOrder(paths: readonly string[]): string[] {
+  return paths.filter((p) => existsSync(p)).sort((a, b) => (canonical(a) < canonical(b) ? -1 : canonical(a) > canonical(b) ? 1 : 0));
+}
+
+async function withLocks<T>(paths: readonly string[], fn: () => Promise<T>, options?: LockOptions): Promise<T> {
+  const [head, ...rest] = paths;
+  if (head === undefined) return fn();
+  return withLock(head, () => withLocks(rest, fn, options), options);
+}
