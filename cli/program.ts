@@ -110,6 +110,24 @@ Key resolution, first match wins:
     .action(lazy('validate'));
 
   // --- edit (issue 4) ---
+  withKeys(add('edit'))
+    .description('edit a config in your editor; the plaintext lives only in a private temp directory (creates a missing config)')
+    .argument('<config>', 'encrypted config file (created when missing)')
+    .option('--schema <file>', 'refuse to save content that does not match this JSON Schema; a new config starts from its defaults and required properties')
+    .option('--resume', 'continue an edit that was kept as CONFIG.draft')
+    .option('--draft <file>', 'the draft to continue (implies --resume; default CONFIG.draft)')
+    .option('--discard-draft', "delete CONFIG's drafts, then edit the config")
+    .addHelpText(
+      'after',
+      `
+The editor is $VISUAL, else $EDITOR, else vi; it may carry arguments. GUI editors must be told to
+wait: EDITOR="code --wait", "subl -w", "emacsclient -t". Nothing is saved when the editor exits
+non-zero (vim: :cq). Invalid JSON or schema violations: re-open or stop on a terminal; otherwise,
+and whenever the config changed on disk meanwhile, the edit is kept encrypted in CONFIG.draft.
+Without --schema, a local "$schema" named in the document validates it. The temp directory is
+in $FERNET_CONFIG_TMPDIR, else $XDG_RUNTIME_DIR or /dev/shm (memory), else the system temp dir.`,
+    )
+    .action(lazy('edit'));
 
   // --- loader tools (issue 5) ---
 

@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { openToken, plaintextToText } from '../config/file.js';
+import { parseJson } from '../config/json.js';
+import { decodeBase64Url } from '../fernet/encoding.js';
+import { resolveKeyRing, type KeyOptions } from '../keys/resolve.js';
+import type { KeyRing } from '../keys/ring.js';
+import { canonicalJson } from './canonical.js';
+import { git, splitNul, topLevel } from './git.js';
+
+export interface TextconvOptions {
+  keys?: KeyOptions;
+  /** Working directory git ran us in: the top of the work tree. */
+  cwd?: string;
+  /** Masks values the schema marks `sensitive` (the redactor is passed in so ajv loads only when needed). */
+  redact?: (value: unknown) => unknown | Promise<unknown>;
+}
+
+/**
+ * What `git diff` shows for an encrypted file: its decrypted content as canonical JSON, or — when it
+ * cannot be decrypted (no key here, a retired key, not a token at all) — the file's bytes unchanged, so
+ * that a missing key degrades the diff to what git would show anyway instead of breaking `git log -p`.
+ */
+export async function textconv(file: string, options: TextconvOptions = {}): Promise<Buffer> {
+  const raw = readFileSync(file);
+  try {
+    const value = decryptForDiff(file, raw, options);
+    if (value === undefined) return raw;
+    const shown = options.redact ? await options.redact(value) : value;
+    return Buffer.from(canonicalJson(shown), 'utf8');
+  } catch {
+    // Whatever failed (including the redactor), the plaintext is not printed: the raw token is.
+    return raw;
+  }
+}
+
+function decryptForDiff(file: string, raw: Buffer, options: TextconvOptions): unknown {
+  const token = raw.toString('latin1').trim();
+  const data = decodeBase64Url(token);
+  if (data === undefined || data.length < 73 || data[0] !== 0x80) return undefined;
+  const keys: KeyOptions = { ...options.keys, onWarning: () => {} };
+  for (const ring of candidateRings(file, keys, options.cwd ?? process.cwd())) {
+    try {
+      const { bytes } = openToken(token, ring, 'the file');
+      return parseJson(plaintextToText(bytes, 'the file'), 'the file');
+    } catch {
+      // try the next candidate
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The key rings that may open `file`. git hands textconv the work-tree file when it is current, but a
+ * copy in a temp directory (`/tmp/git-blob-XXXX/<name>`, or `XXXXXX_<name>` with older gits) for every
+ * other version, so keys beside it are not the keys beside the real file. Explicit and environment keys
+ * apply to any path; otherwise the keys beside each tracked file with the same name are tried in turn.
+ */
+function* candidateRings(file: string, keys: KeyOptions, cwd: string): Generator<KeyRing> {
+  const seen = new Set<string>();
+  const attempt = (path: string): KeyRing | undefined => {
+    try {
+      const ring = resolveKeyRing(path, keys);
+      if (seen.has(ring.source)) return undefined;
+      seen.add(ring.source);
+      return ring;
+    } catch {
+      return undefined;
+    }
+  };
+  const direct = attempt(resolve(cwd, file));
+  if (direct) yield direct;
+  const explicit = keys.key ?? keys.keyFile ?? keys.keyCommand ?? envKey(keys.env ?? process.env);
+  if (explicit !== undefined) return;
+
+  const top = topLevel(cwd);
+  if (top === undefined) return;
+  const name = basename(file);
+  const names = new Set([name]);
+  const legacy = /^[A-Za-z0-9]{6}_(.+)$/.exec(name);
+  if (legacy && !dirname(file).includes('git-blob-')) names.add(legacy[1]!);
+  let tracked: string[];
+  try {
+    // `*name` also matches in subdirectories (pathspec wildcards cross `/`); basenames are compared below.
+    tracked = splitNul(git(['ls-files', '-z', '--cached', '--full-name', '--', ...[...names].map((n) => `*${n}`)], { cwd: top }).stdout);
+  } catch {
+    return;
+  }
+  for (const rel of tracked) {
+    if (!names.has(basename(rel))) continue;
+    const ring = attempt(join(top, rel));
+    if (ring) yield ring;
+  }
+}
+
+function envKey(env: Record<string, string | undefined>): string | undefined {
+  for (const name of ['FERNET_CONFIG_KEY', 'FERNET_CONFIG_KEY_FILE', 'FERNET_CONFIG_KEY_COMMAND']) {
+    const v = env[name];
+    if (v !== undefined && v.trim() !== '') return v;
+  }
+  return undefined;
+}
