@@ -1,42 +1,14 @@
-import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Fernet } from '../src/fernet/fernet.js';
 import { generateKey } from '../src/fernet/key.js';
-import { CLI, makeKeyFile, removeDir, runCli, tempDir } from './helpers/cli.js';
+import { CLI, makeKeyFile } from './helpers/cli.js';
+import { useGitSandbox } from './helpers/git.js';
 
-let root: string;
-let home: string;
-let seq = 0;
 const SECRET = 'hunter2-check-secret';
-
-function env(): Record<string, string> {
-  return { HOME: home, GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' };
-}
-
-function git(cwd: string, args: string[], allowFail = false) {
-  const r = spawnSync('git', args, { cwd, env: { ...process.env, ...env() }, encoding: 'utf8' });
-  if (!allowFail && r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
-  return r;
-}
-
-const cli = (cwd: string, args: string[]) => runCli(args, { cwd, env: env() });
-
-function dir(): string {
-  const d = join(root, `d${++seq}`);
-  mkdirSync(d);
-  return d;
-}
-
-function repo(): string {
-  const d = dir();
-  git(d, ['init', '-q', '-b', 'main']);
-  git(d, ['config', 'user.name', 'Test']);
-  git(d, ['config', 'user.email', 'test@example.invalid']);
-  git(d, ['config', 'commit.gpgsign', 'false']);
-  return d;
-}
+const sb = useGitSandbox('fcfg-check-');
+const { git, cli, repo } = sb;
 
 /** A repository done right: config.enc committed, secret.key ignored and private. */
 function healthy(value: unknown = { db: { password: SECRET, port: 5432 } }, now?: number) {
@@ -54,12 +26,6 @@ function report(d: string, args: string[] = []) {
   return { ...r, json: JSON.parse(r.stdout) as { ok: boolean; problems: { check: string; severity: string; path: string; message: string }[]; skipped: string[] } };
 }
 
-beforeAll(() => {
-  root = tempDir('fcfg-check-');
-  home = join(root, 'home');
-  mkdirSync(home);
-});
-afterAll(() => removeDir(root));
 
 describe('check', () => {
   it('passes on a healthy repository', () => {
@@ -142,7 +108,7 @@ describe('check', () => {
     expect(stdout).not.toContain('not a number');
 
     // A key source that is given but broken is a problem, not a silent skip.
-    const nokey = report(d, ['--key-file', join(root, 'does-not-exist.key')]);
+    const nokey = report(d, ['--key-file', join(sb.root, 'does-not-exist.key')]);
     expect(nokey.status).toBe(1);
     expect(nokey.json.problems.some((p) => p.check === 'key')).toBe(true);
   });

@@ -1,21 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Fernet } from '../src/fernet/fernet.js';
 import { generateKey } from '../src/fernet/key.js';
-import { makeKeyFile, removeDir, runCli, tempDir } from './helpers/cli.js';
+import { makeKeyFile, runCli, useTempDirs } from './helpers/cli.js';
+
+const fresh = useTempDirs();
 
 const SECRET = 'hunter2-s3cr3t-value';
-let dir: string;
-let seq = 0;
-
-/** A fresh sub-directory per test, under one temp root removed at the end. */
-function fresh(): string {
-  const d = join(dir, `t${++seq}`);
-  mkdirSync(d);
-  return d;
-}
 
 function mode(path: string): number {
   return statSync(path).mode & 0o777;
@@ -32,11 +25,6 @@ function seed(d: string, value: unknown = { database: { host: 'db', password: SE
 function decryptFile(path: string, key: string): string {
   return new Fernet(key).decryptText(readFileSync(path, 'utf8'));
 }
-
-beforeAll(() => {
-  dir = tempDir();
-});
-afterAll(() => removeDir(dir));
 
 describe('keygen', () => {
   it('creates a 0600 key file Python can read as-is', () => {

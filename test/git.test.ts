@@ -1,42 +1,17 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Fernet } from '../src/fernet/fernet.js';
 import { generateKey } from '../src/fernet/key.js';
-import { CLI, makeKeyFile, removeDir, runCli, tempDir } from './helpers/cli.js';
+import { CLI, makeKeyFile } from './helpers/cli.js';
+import { useGitSandbox } from './helpers/git.js';
 
-// Every test gets its own real repository. HOME and the system config are isolated so that a developer's
-// global git settings (an external diff tool, signing, hooksPath) cannot change what the tests see.
-let root: string;
-let home: string;
-let seq = 0;
+// Every test gets its own real repository (see helpers/git.ts for the isolation).
+const sb = useGitSandbox('fcfg-git-');
+const { git, cli, repo } = sb;
 
 const TOKEN = /^gAAAAA[A-Za-z0-9_-]+=*\n?$/;
-
-function env(extra: Record<string, string> = {}): Record<string, string> {
-  return { HOME: home, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...extra };
-}
-
-function git(cwd: string, args: string[], allowFail = false) {
-  const r = spawnSync('git', args, { cwd, env: { ...process.env, ...env() }, encoding: 'utf8' });
-  if (!allowFail && r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
-  return r;
-}
-
-function cli(cwd: string, args: string[], input?: string) {
-  return runCli(args, { cwd, env: env(), ...(input === undefined ? {} : { input }) });
-}
-
-function repo(): string {
-  const d = join(root, `r${++seq}`);
-  mkdirSync(d);
-  git(d, ['init', '-q', '-b', 'main']);
-  git(d, ['config', 'user.name', 'Test']);
-  git(d, ['config', 'user.email', 'test@example.invalid']);
-  git(d, ['config', 'commit.gpgsign', 'false']);
-  return d;
-}
 
 /** An encrypted config plus its key (ignored by git), committed. */
 function seeded(value: unknown = { db: { host: 'db.internal', port: 5432, password: 'hunter2-pw' }, features: { beta: false } }) {
@@ -53,12 +28,6 @@ function decrypt(path: string, key: string): unknown {
   return JSON.parse(new Fernet(key).decryptText(readFileSync(path, 'utf8').trim()));
 }
 
-beforeAll(() => {
-  root = tempDir('fcfg-git-');
-  home = join(root, 'home');
-  mkdirSync(home);
-});
-afterAll(() => removeDir(root));
 
 describe('git-setup', () => {
   it('writes the drivers into the local config and .gitattributes, and is idempotent', () => {
@@ -108,7 +77,7 @@ describe('git-setup', () => {
   });
 
   it('fails outside a repository, and refuses --key (it would be written into git config)', () => {
-    const d = join(root, `plain${++seq}`);
+    const d = join(sb.root, `plain${Date.now()}`);
     mkdirSync(d);
     const r = cli(d, ['git-setup']);
     expect(r.status).toBe(1);
@@ -299,7 +268,7 @@ describe('merges through the merge driver', () => {
     expect(cli(d, ['set', 'config.enc', 'db.host', 'x']).status).toBe(0);
     git(d, ['commit', '-qam', 'ours']);
     const ours = readFileSync(join(d, 'config.enc'), 'utf8');
-    execFileSync('mv', [join(d, 'secret.key'), join(root, `moved${seq}.key`)]);
+    execFileSync('mv', [join(d, 'secret.key'), join(sb.root, `moved${Date.now()}.key`)]);
     const r = git(d, ['merge', '--no-edit', 'feature'], true);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('cannot merge config.enc automatically');

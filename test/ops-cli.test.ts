@@ -1,25 +1,19 @@
 /**
  * `rotate`, `keys`, `status`, `run` and key commands through the built CLI, in temp directories.
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Fernet } from '../src/fernet/fernet.js';
 import { generateKey } from '../src/fernet/key.js';
 import { fingerprintKey } from '../src/keys/ring.js';
-import { removeDir, runCli, spawnCli, tempDir, type CliResult } from './helpers/cli.js';
+import { runCli, spawnCli, useTempDirs, type CliResult } from './helpers/cli.js';
 import { PYTHON, runPythonJson } from './helpers/python.js';
+
+const fresh = useTempDirs('fcfg-ops-cli-');
 
 const SECRET = 'hunter2-s3cr3t-value';
 const NODE = process.execPath;
-let dir: string;
-let seq = 0;
-
-function fresh(): string {
-  const d = join(dir, `t${++seq}`);
-  mkdirSync(d);
-  return d;
-}
 
 /** A key file with `count` fresh keys. */
 function ring(d: string, count: number, name = 'secret.key'): string[] {
@@ -45,11 +39,6 @@ function expectClean(r: CliResult, secrets: string[]): void {
 
 const CONFIG = { database: { host: 'db', password: SECRET, port: 5432 }, features: ['a', 'b'], debug: false, nothing: null };
 const CONFIG_TEXT = JSON.stringify(CONFIG, null, 2) + '\n';
-
-beforeAll(() => {
-  dir = tempDir('fcfg-ops-cli-');
-});
-afterAll(() => removeDir(dir));
 
 describe('rotate', () => {
   it('rotates several files with a three-key ring, reports them, and keeps the plaintext', () => {
@@ -105,6 +94,7 @@ describe('rotate', () => {
     const out = runPythonJson<{ text: string; oldFails: boolean }>(
       `
 import json, sys
+
 from cryptography.fernet import Fernet, InvalidToken
 a = json.load(sys.stdin)
 token = open(a["config"], "rb").read()

@@ -2,9 +2,9 @@
  * The ops library in-process: env naming and flattening, rotation, pruning and status. The CLI on top of
  * it is exercised end to end in ops-cli.test.ts.
  */
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EnvExportError, KeyInUse, UsageError, WrongKey } from '../src/errors.js';
 import { Fernet } from '../src/fernet/fernet.js';
 import { generateKey } from '../src/fernet/key.js';
@@ -13,18 +13,12 @@ import { envName, envSegment, flattenToEnv } from '../src/ops/env.js';
 import { pruneKeyRing } from '../src/ops/prune.js';
 import { rotateConfigs } from '../src/ops/rotate.js';
 import { configStatus, isOlderThan } from '../src/ops/status.js';
-import { removeDir, tempDir } from './helpers/cli.js';
+import { useTempDirs } from './helpers/cli.js';
+
+const fresh = useTempDirs('fcfg-ops-');
 
 const SECRET = 'pa55-w0rd-do-not-print';
 const T0 = 1_700_000_000;
-let dir: string;
-let seq = 0;
-
-function fresh(): string {
-  const d = join(dir, `t${++seq}`);
-  mkdirSync(d);
-  return d;
-}
 
 /** Writes a config encrypted with `key` at time `at`; returns its path. */
 function seal(path: string, text: string, key: string, at = T0): string {
@@ -34,11 +28,6 @@ function seal(path: string, text: string, key: string, at = T0): string {
 
 const open = (path: string, key: string) => new Fernet(key).decryptText(readFileSync(path, 'utf8').trim());
 const stampOf = (token: string) => Number(Buffer.from(token.trim(), 'base64url').readBigUInt64BE(1));
-
-beforeAll(() => {
-  dir = tempDir('fcfg-ops-');
-});
-afterAll(() => removeDir(dir));
 
 describe('env names', () => {
   it.each([

@@ -1,42 +1,16 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Fernet } from '../src/fernet/fernet.js';
 import { generateKey } from '../src/fernet/key.js';
 import { globToRegExp, parseAllowList } from '../src/scan/ignore.js';
 import { RULES } from '../src/scan/rules.js';
 import { scanText } from '../src/scan/scan.js';
 import { prng } from './fixtures/scan-corpus/generate.js';
-import { removeDir, runCli, tempDir } from './helpers/cli.js';
+import { useGitSandbox } from './helpers/git.js';
 
-let root: string;
-let home: string;
-let seq = 0;
-
-const env = () => ({ HOME: home, GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' });
-const cli = (cwd: string, args: string[]) => runCli(args, { cwd, env: env() });
-
-function git(cwd: string, args: string[]) {
-  const r = spawnSync('git', args, { cwd, env: { ...process.env, ...env() }, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
-  return r;
-}
-
-function dir(): string {
-  const d = join(root, `d${++seq}`);
-  mkdirSync(d);
-  return d;
-}
-
-function repo(): string {
-  const d = dir();
-  git(d, ['init', '-q', '-b', 'main']);
-  git(d, ['config', 'user.name', 'Test']);
-  git(d, ['config', 'user.email', 'test@example.invalid']);
-  git(d, ['config', 'commit.gpgsign', 'false']);
-  return d;
-}
+const sb = useGitSandbox('fcfg-scan-');
+const { git, cli, dir, repo } = sb;
 
 interface Finding {
   path: string;
@@ -67,12 +41,6 @@ const fake = {
   password: () => pick(ALNUM, 20),
 };
 
-beforeAll(() => {
-  root = tempDir('fcfg-scan-');
-  home = join(root, 'home');
-  mkdirSync(home);
-});
-afterAll(() => removeDir(root));
 
 describe('rules', () => {
   // [rule, text that must be found, text that must not]

@@ -9,6 +9,7 @@ import { ignoredPaths, topLevel, trackedFiles } from '../git/git.js';
 import { ENV_KEY, ENV_KEY_COMMAND, ENV_KEY_FILE, resolveKeyRing, type KeyOptions } from '../keys/resolve.js';
 import { parseKeyFile, type KeyRing } from '../keys/ring.js';
 import { walk } from '../scan/walk.js';
+import { isFile } from '../fs/read.js';
 
 export type CheckId = 'tracked-key' | 'unignored-key' | 'key-permissions' | 'plaintext-twin' | 'decrypt' | 'key' | 'schema' | 'max-age';
 
@@ -303,14 +304,6 @@ function describe(e: unknown): string {
     return e.message;
   }
   return 'could not be checked (unexpected error)';
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }
 
 function display(cwd: string, abs: string): string {

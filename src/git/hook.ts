@@ -1,9 +1,10 @@
-import { chmodSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { FileExists } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { fileError } from '../fs/errors.js';
 import { configGet, gitPath } from './git.js';
+import { readTextIfExists } from '../fs/read.js';
 
 const BEGIN = '# >>> fernet-config >>>';
 const END = '# <<< fernet-config <<<';
@@ -39,7 +40,7 @@ function block(commands: readonly string[]): string {
 export function installHook(top: string, options: HookOptions): { path: string; outcome: HookOutcome } {
   const path = preCommitHookPath(top);
   const ours = block(options.commands);
-  const existing = readOptional(path);
+  const existing = readTextIfExists(path);
   let next: string;
   let outcome: HookOutcome;
   if (existing === undefined || existing.trim() === '') {
@@ -67,7 +68,7 @@ export function installHook(top: string, options: HookOptions): { path: string; 
 /** Removes our block; deletes the hook when nothing but a shebang would be left. */
 export function uninstallHook(top: string): { path: string; removed: boolean } {
   const path = preCommitHookPath(top);
-  const existing = readOptional(path);
+  const existing = readTextIfExists(path);
   if (existing === undefined || !existing.includes(BEGIN)) return { path, removed: false };
   const rest = replaceBlock(existing, '');
   try {
@@ -101,15 +102,6 @@ function ensureExecutable(path: string): void {
     const mode = statSync(path).mode & 0o7777;
     if ((mode & 0o111) === 0) chmodSync(path, mode | 0o755);
   } catch (e) {
-    throw fileError(e, path);
-  }
-}
-
-function readOptional(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw fileError(e, path);
   }
 }

@@ -1,8 +1,9 @@
-import { readFileSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { fileError } from '../fs/errors.js';
 import { localConfigGet, localConfigKeys, localConfigRemoveSection, localConfigSet, localConfigUnset } from './git.js';
+import { readTextIfExists } from '../fs/read.js';
 
 /** The driver name used in git config and .gitattributes. */
 export const DRIVER = 'fernet-config';
@@ -56,7 +57,7 @@ export function setupGit(top: string, options: SetupOptions): SetupChange[] {
     changes.push({ what: `git config ${key}`, changed: current !== value });
   }
   const attributes = join(top, '.gitattributes');
-  const text = readOptional(attributes);
+  const text = readTextIfExists(attributes);
   if (text !== undefined && hasOurLine(text)) {
     changes.push({ what: `.gitattributes: ${ATTRIBUTES_LINE}`, changed: false });
     return changes;
@@ -76,7 +77,7 @@ export function undoGit(top: string): SetupChange[] {
   const record = localConfigGet(top, RECORD_KEY);
   const attributes = join(top, '.gitattributes');
   if (record === 'created' || record === 'appended') {
-    const text = readOptional(attributes);
+    const text = readTextIfExists(attributes);
     if (text !== undefined && hasOurLine(text)) {
       const rest = removeOurLines(text);
       if (record === 'created' && rest.trim() === '') {
@@ -92,7 +93,7 @@ export function undoGit(top: string): SetupChange[] {
       }
     }
   } else {
-    const text = readOptional(attributes);
+    const text = readTextIfExists(attributes);
     if (text !== undefined && hasOurLine(text)) changes.push({ what: `.gitattributes: kept ${ATTRIBUTES_LINE} (it was there before git-setup)`, changed: false });
   }
   localConfigUnset(top, RECORD_KEY);
@@ -101,15 +102,6 @@ export function undoGit(top: string): SetupChange[] {
     changes.push({ what: `git config ${section}`, changed: localConfigRemoveSection(top, section) });
   }
   return changes;
-}
-
-function readOptional(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw fileError(e, path);
-  }
 }
 
 function hasOurLine(text: string): boolean {

@@ -5,6 +5,7 @@ import { isatty } from 'node:tty';
 import { FileAccessError, KeyCommandError, KeyFilePermissions, KeyNotFound, UsageError } from '../errors.js';
 import { fileError } from '../fs/errors.js';
 import { KeyRing, parseKeyFile, parseKeyList } from './ring.js';
+import { isFile } from '../fs/read.js';
 
 /** Where keys come from. The same options serve the CLI, the runtime loader and the tests. */
 export interface KeyOptions {
@@ -79,14 +80,6 @@ export function siblingKeyFiles(configPath: string | undefined): string[] {
   const secret = join(dir, 'secret.key');
   if (!out.includes(secret)) out.push(secret);
   return out;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** Reads a key file, checking that it is a private regular file. */

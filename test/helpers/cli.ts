@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { generateKey } from '../../src/fernet/key.js';
 
 export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -66,4 +67,22 @@ export function makeKeyFile(dir: string, name = 'secret.key', count = 1): { path
   const path = join(dir, name);
   writeFileSync(path, keys.join('\n') + '\n', { mode: 0o600 });
   return { path, keys };
+}
+
+/**
+ * One temp root per test file, removed after it; each call of the returned function makes a fresh,
+ * empty sub-directory, so tests never see each other's files.
+ */
+export function useTempDirs(prefix = 'fcfg-test-'): () => string {
+  let root = '';
+  let seq = 0;
+  beforeAll(() => {
+    root = tempDir(prefix);
+  });
+  afterAll(() => removeDir(root));
+  return () => {
+    const d = join(root, `t${++seq}`);
+    mkdirSync(d);
+    return d;
+  };
 }
