@@ -130,6 +130,12 @@ in $FERNET_CONFIG_TMPDIR, else $XDG_RUNTIME_DIR or /dev/shm (memory), else the s
     .action(lazy('edit'));
 
   // --- loader tools (issue 5) ---
+  add('compile-schema')
+    .description('compile a JSON Schema into a validator module that loadConfig({ validate }) uses without ajv')
+    .argument('<schema>', 'JSON Schema file')
+    .option('-o, --output <path>', 'module to write (.js or .mjs; default: stdout); its .d.ts is written beside it')
+    .option('--no-types', 'do not write the .d.ts')
+    .action(lazy('compile-schema'));
 
   // --- rotation, status, run (issue 6) ---
   const parseCount = (value: string): number => {

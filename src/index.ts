@@ -6,3 +6,6 @@ export { rotateConfigs, type RotateOptions, type RotateResult } from './ops/rota
 export { pruneKeyRing, listKeys, type PruneOptions, type PruneResult, type KeyInfo } from './ops/prune.js';
 export { configStatus, isOlderThan, type ConfigStatus, type StatusOptions } from './ops/status.js';
 export { flattenToEnv, envName, envSegment, checkEnvPrefix, type FlattenOptions } from './ops/env.js';
+export { loadConfig, loadConfigSync, createConfigStore, createConfigStoreSync } from './loader/load.js';
+export { redact, REDACTED, type RedactSchema } from './loader/redact.js';
+export type { LoadOptions, LoadOptionsBase, EnvOverrideOptions, PrecompiledValidator, ConfigSchema, ConfigFromSchema, DeepReadonly, ConfigStore, SensitiveKeyword } from './loader/types.js';

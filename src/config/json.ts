@@ -1,5 +1,13 @@
-import { applyEdits, modify, parse as parseLoose, printParseErrorCode, type FormattingOptions, type ParseError } from 'jsonc-parser';
+import { createRequire } from 'node:module';
+import type * as Jsonc from 'jsonc-parser';
+import type { FormattingOptions, ParseError } from 'jsonc-parser';
 import { InvalidJson, InvalidPath, PathNotFound } from '../errors.js';
+
+// jsonc-parser is a dozen modules, needed only to locate a syntax error or to edit text: loaded on first
+// use, so that reading a config (the runtime loader at boot) does not pay for it.
+const require = createRequire(import.meta.url);
+let jsoncModule: typeof Jsonc | undefined;
+const jsonc = (): typeof Jsonc => (jsoncModule ??= require('jsonc-parser') as typeof Jsonc);
 
 /**
  * Parses strict JSON. On failure the error names the line and column and what was expected — never a
@@ -15,10 +23,10 @@ export function parseJson(text: string, source: string): unknown {
 
 function locateJsonError(text: string, source: string, cause: unknown): InvalidJson {
   const errors: ParseError[] = [];
-  parseLoose(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  jsonc().parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   const first = errors[0];
   let offset = first?.offset ?? 0;
-  let reason = first ? describe(printParseErrorCode(first.error)) : 'unexpected content';
+  let reason = first ? describe(jsonc().printParseErrorCode(first.error)) : 'unexpected content';
   if (!first && text.trim() === '') reason = 'empty input';
   const { line, column } = lineColumn(text, offset);
   return new InvalidJson(source, line, column, reason, { cause: sanitizeCause(cause) });
@@ -132,8 +140,8 @@ export function setInText(text: string, path: string, value: unknown): string {
   const root = parseJson(text, 'config');
   if (root === null || typeof root !== 'object') throw new InvalidPath('the config is not an object or array');
   const segments = toSegments(root, path, true);
-  const edits = modify(text, segments, value, { formattingOptions: detectFormatting(text) });
-  return applyEdits(text, edits);
+  const edits = jsonc().modify(text, segments, value, { formattingOptions: detectFormatting(text) });
+  return jsonc().applyEdits(text, edits);
 }
 
 /** Removes a value from JSON text; PathNotFound when it is not there. */
@@ -141,6 +149,6 @@ export function unsetInText(text: string, path: string): string {
   const root = parseJson(text, 'config');
   getPath(root, path);
   const segments = toSegments(root, path, false);
-  const edits = modify(text, segments, undefined, { formattingOptions: detectFormatting(text) });
-  return applyEdits(text, edits);
+  const edits = jsonc().modify(text, segments, undefined, { formattingOptions: detectFormatting(text) });
+  return jsonc().applyEdits(text, edits);
 }

@@ -1,11 +1,14 @@
-import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { readFileSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { isatty } from 'node:tty';
 import { FileAccessError, KeyCommandError, KeyFilePermissions, KeyNotFound, UsageError } from '../errors.js';
 import { fileError } from '../fs/errors.js';
-import { KeyRing, parseKeyFile, parseKeyList } from './ring.js';
 import { isFile } from '../fs/read.js';
+import { KeyRing, parseKeyFile, parseKeyList } from './ring.js';
+
+// child_process (and the net stack it pulls in) is loaded only when a key command is actually run:
+// apps that read a key file at boot should not pay for it.
+const require = createRequire(import.meta.url);
 
 /** Where keys come from. The same options serve the CLI, the runtime loader and the tests. */
 export interface KeyOptions {
@@ -122,7 +125,8 @@ export function readKeyFile(path: string, options: Pick<KeyOptions, 'strictPermi
 function runKeyCommand(command: string, options: KeyOptions): KeyRing {
   const source = 'key command';
   const timeout = options.keyCommandTimeout ?? keyCommandTimeoutFromEnv(options.env ?? process.env) ?? DEFAULT_KEY_COMMAND_TIMEOUT;
-  const relayStderr = !isatty(2);
+  const relayStderr = process.stderr.isTTY !== true;
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const result = spawnSync(command, {
     shell: true,
     timeout,

@@ -1,5 +1,10 @@
-import { parseTree, type Node } from 'jsonc-parser';
+import { createRequire } from 'node:module';
+import type { Node, parseTree as ParseTree } from 'jsonc-parser';
 import { EnvExportError, UsageError } from '../errors.js';
+
+// Loaded on first use: this module is part of the package root, which must stay cheap to import.
+const require = createRequire(import.meta.url);
+const parseTree: typeof ParseTree = (...args) => (require('jsonc-parser') as { parseTree: typeof ParseTree }).parseTree(...args);
 
 /**
  * Config as environment variables, for programs in any language (`fcfg run`), and the naming the loader

@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Ajv as AjvType, ErrorObject, Options as AjvOptions, ValidateFunction } from 'ajv';
+import type * as AjvModule from 'ajv';
+import type { Ajv as AjvType, CodeKeywordDefinition, KeywordCxt, Options as AjvOptions, ValidateFunction } from 'ajv';
 import { InvalidSchema, type ValidationIssue } from '../errors.js';
 import { fileError } from '../fs/errors.js';
+import { runValidator, SENSITIVE_SINK, toIssues } from './validate.js';
+
+export { toIssues };
 
 // ajv costs tens of milliseconds to import: it is required on first use only, never at start-up, so the
 // commands and the loader paths that do not validate do not pay for it.
@@ -29,18 +33,49 @@ export function createAjv(schema: JsonSchema, options: SchemaOptions = {}): AjvT
     allErrors: true,
     useDefaults: options.useDefaults ?? true,
     strict: false,
+    // The `sensitive` keyword reports through `this` (see sensitiveKeyword); it must reach $ref'd functions.
+    passContext: true,
     ...(options.code ? { code: options.code } : {}),
   });
   addFormats(ajv);
-  ajv.addKeyword({ keyword: SENSITIVE_KEYWORD, schemaType: 'boolean' });
+  ajv.addKeyword(sensitiveKeyword());
   return ajv;
+}
+
+/**
+ * `sensitive: true` compiles to a line that pushes the current instance path into the array the caller
+ * passed as `this[SENSITIVE_SINK]` (see runValidator). Generated code rather than a callback, so that it
+ * survives into the self-contained modules `fcfg compile-schema` writes, where there is no ajv to call.
+ */
+function sensitiveKeyword(): CodeKeywordDefinition {
+  const { _, Name } = require('ajv/dist/compile/codegen') as Pick<typeof AjvModule, '_' | 'Name'>;
+  const instancePath = new Name('instancePath');
+  const sink = _`Symbol.for(${SENSITIVE_SINK.description!})`;
+  return {
+    keyword: SENSITIVE_KEYWORD,
+    schemaType: 'boolean',
+    code(cxt: KeywordCxt) {
+      if (cxt.schema !== true) return;
+      const { gen, it } = cxt;
+      const paths = gen.const('sensitive', _`this && this[${sink}]`);
+      gen.if(paths, () => gen.code(_`${paths}.push(${instancePath} + ${it.errorPath})`));
+    },
+  };
 }
 
 /** Compiles a schema; an invalid schema is InvalidSchema with ajv's reason (about the schema, not data). */
 export function compileSchema(schema: JsonSchema, options: SchemaOptions = {}, source = 'schema'): ValidateFunction {
+  return compileWithAjv(schema, options, source).validate;
+}
+
+/** compileSchema, also returning the ajv instance (standalone code generation needs it). */
+export function compileWithAjv(schema: JsonSchema, options: SchemaOptions = {}, source = 'schema'): { ajv: AjvType; validate: ValidateFunction } {
+  if (typeof schema !== 'boolean' && (typeof schema !== 'object' || schema === null || Array.isArray(schema))) {
+    throw new InvalidSchema(`${source} is not a valid JSON Schema: it must be an object or a boolean`);
+  }
   const ajv = createAjv(schema, options);
   try {
-    return ajv.compile(schema);
+    return { ajv, validate: ajv.compile(schema) };
   } catch (cause) {
     throw new InvalidSchema(`${source} is not a valid JSON Schema: ${(cause as Error).message}`, { cause });
   }
@@ -62,21 +97,9 @@ export function readSchemaFile(path: string): JsonSchema {
 }
 
 /**
- * ajv errors as path + message. ajv's messages describe the rule ("must be equal to one of the allowed
- * values"), never the data; we only ever copy the message, the instance path and property *names*.
+ * Validates data against a compiled schema; an empty list means valid. Paths inside a value marked
+ * `sensitive` stop at that field, so no part of a secret (not even a key of a secret map) is reported.
  */
-export function toIssues(errors: readonly ErrorObject[] | null | undefined): ValidationIssue[] {
-  if (!errors) return [];
-  return errors.map((e) => {
-    let message = e.message ?? 'is invalid';
-    if (e.keyword === 'additionalProperties' && typeof e.params.additionalProperty === 'string') {
-      message = `must NOT have additional property "${e.params.additionalProperty}"`;
-    }
-    return { path: e.instancePath, message };
-  });
-}
-
-/** Validates data against a compiled schema; an empty list means valid. */
 export function validateWith(validate: ValidateFunction, data: unknown): ValidationIssue[] {
-  return validate(data) ? [] : toIssues(validate.errors);
+  return runValidator(validate, data).issues;
 }

@@ -1,0 +1,205 @@
+// Boot benchmark: how much a process that loads and validates a 4 KiB config costs, next to a bare
+// `node -e 0`. `npm run bench` builds first; this uses the build, imported as an app would: by package name.
+//
+// Each script is a whole process (spawn to exit), run round-robin so that load on the machine affects all
+// alike; the median of the runs is reported. Writes the table to stdout and, as markdown, to
+// bench/boot-results.md. Not a test: nothing here asserts.
+//
+//   node bench/boot.mjs [--quick] [--runs N]
+
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Fernet, generateKey } from '../dist/src/index.js';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(REPO, 'dist/cli/main.js');
+const QUICK = process.argv.includes('--quick');
+const runsArg = process.argv.indexOf('--runs');
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : QUICK ? 9 : 61;
+const WARMUP = QUICK ? 1 : 5;
+const TARGETS = { precompiled: 1.25, runtime: 2 };
+
+// ---------------------------------------------------------------------------------------------------
+// The app: a 4 KiB config, a schema for it with defaults, formats, $ref and sensitive values.
+
+function makeConfig() {
+  const services = [];
+  const config = {
+    app: { name: 'shop', env: 'production', logLevel: 'info', baseUrl: 'https://shop.example.com', adminEmail: 'ops@example.com' },
+    database: { host: 'db.internal', port: 5432, user: 'shop', password: 'correct horse battery staple', database: 'shop', ssl: true },
+    cache: { host: 'cache.internal', port: 6379, ttlSeconds: 300 },
+    stripe: { secretKey: 'sk_live_0123456789abcdefghijklmnop', webhookSecret: 'whsec_0123456789abcdefghijklmnop' },
+    features: ['checkout', 'wishlist', 'reviews', 'gift-cards'],
+    services,
+  };
+  for (let i = 0; JSON.stringify(config, null, 2).length < 4096; i++) {
+    services.push({ name: `service-${i}`, url: `https://svc-${i}.internal:8443/api`, timeoutMs: 1500 + i, retries: i % 4, enabled: i % 3 !== 0, token: `tok_${i}_0123456789abcdef` });
+  }
+  services.pop(); // back under 4 KiB, then pad to exactly 4096 bytes with the app name
+  const text = JSON.stringify(config, null, 2);
+  config.app.name += 'x'.repeat(4096 - text.length);
+  return config;
+}
+
+const secret = { $ref: '#/definitions/secret' };
+const SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  type: 'object',
+  required: ['app', 'database', 'services'],
+  additionalProperties: false,
+  definitions: {
+    secret: { type: 'string', minLength: 8, sensitive: true },
+    host: { type: 'string', format: 'hostname' },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+  },
+  properties: {
+    app: {
+      type: 'object',
+      required: ['name', 'baseUrl'],
+      properties: {
+        name: { type: 'string' },
+        env: { enum: ['development', 'staging', 'production'] },
+        logLevel: { enum: ['debug', 'info', 'warn', 'error'], default: 'info' },
+        baseUrl: { type: 'string', format: 'uri' },
+        adminEmail: { type: 'string', format: 'email' },
+      },
+    },
+    database: {
+      type: 'object',
+      required: ['host', 'user', 'password'],
+      properties: {
+        host: { $ref: '#/definitions/host' },
+        port: { $ref: '#/definitions/port', default: 5432 },
+        user: { type: 'string' },
+        password: secret,
+        database: { type: 'string' },
+        ssl: { type: 'boolean', default: true },
+        poolSize: { type: 'integer', minimum: 1, default: 10 },
+      },
+    },
+    cache: { type: 'object', properties: { host: { $ref: '#/definitions/host' }, port: { $ref: '#/definitions/port' }, ttlSeconds: { type: 'integer', minimum: 0 } } },
+    stripe: { type: 'object', properties: { secretKey: secret, webhookSecret: secret } },
+    features: { type: 'array', items: { type: 'string' }, uniqueItems: true },
+    services: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'url'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', pattern: '^[a-z0-9-]+$' },
+          url: { type: 'string', format: 'uri' },
+          timeoutMs: { type: 'integer', minimum: 1 },
+          retries: { type: 'integer', minimum: 0, maximum: 10 },
+          enabled: { type: 'boolean' },
+          token: secret,
+        },
+      },
+    },
+  },
+};
+
+function setUp() {
+  const dir = mkdtempSync(join(tmpdir(), 'fcfg-boot-'));
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(REPO, join(dir, 'node_modules/fernet-config'), 'dir');
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
+  const key = generateKey();
+  writeFileSync(join(dir, 'config.key'), key + '\n', { mode: 0o600 });
+  const text = JSON.stringify(makeConfig(), null, 2);
+  writeFileSync(join(dir, 'config.enc'), new Fernet(key).encrypt(text) + '\n', { mode: 0o600 });
+  writeFileSync(join(dir, 'schema.json'), JSON.stringify(SCHEMA, null, 2));
+  const compiled = spawnSync(process.execPath, [CLI, 'compile-schema', 'schema.json', '-o', 'validate.js'], { cwd: dir, encoding: 'utf8' });
+  if (compiled.status !== 0) throw new Error(`compile-schema failed: ${compiled.stderr}`);
+
+  // Every script checks what it loaded, so a broken build cannot pass for a fast one.
+  const check = "if (config.database.port !== 5432 || config.database.poolSize !== 10 || config.services.length < 10) process.exit(3);";
+  const scripts = {
+    'precompiled.mjs': `import { loadConfigSync } from 'fernet-config';\nimport validate from './validate.js';\nconst config = loadConfigSync({ path: 'config.enc', keyFile: 'config.key', validate });\n${check}\n`,
+    'runtime.mjs': `import { loadConfigSync } from 'fernet-config';\nconst config = loadConfigSync({ path: 'config.enc', keyFile: 'config.key', schema: 'schema.json' });\n${check}\n`,
+    'unvalidated.mjs': `import { loadConfigSync } from 'fernet-config';\nconst config = loadConfigSync({ path: 'config.enc', keyFile: 'config.key' });\nif (config.database.port !== 5432) process.exit(3);\n`,
+    'import-only.mjs': `import { loadConfigSync } from 'fernet-config';\nif (typeof loadConfigSync !== 'function') process.exit(3);\n`,
+    'empty.mjs': '',
+  };
+  for (const [name, code] of Object.entries(scripts)) writeFileSync(join(dir, name), code);
+  return { dir, bytes: text.length };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Measuring
+
+const CASES = [
+  { id: 'bare', label: 'node -e 0', args: ['-e', '0'] },
+  { id: 'empty', label: 'node empty.mjs (an ES module that does nothing)', args: ['empty.mjs'] },
+  { id: 'import', label: "import 'fernet-config' only", args: ['import-only.mjs'] },
+  { id: 'unvalidated', label: 'load, no validation', args: ['unvalidated.mjs'] },
+  { id: 'precompiled', label: '(a) load + precompiled validator', args: ['precompiled.mjs'] },
+  { id: 'runtime', label: '(b) load + runtime schema (ajv)', args: ['runtime.mjs'] },
+];
+
+function once(args, cwd) {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited with ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const { dir, bytes } = setUp();
+let results;
+try {
+  const times = Object.fromEntries(CASES.map((c) => [c.id, []]));
+  for (let i = 0; i < WARMUP; i++) for (const c of CASES) once(c.args, dir);
+  for (let i = 0; i < RUNS; i++) for (const c of CASES) times[c.id].push(once(c.args, dir));
+  results = Object.fromEntries(CASES.map((c) => [c.id, median(times[c.id])]));
+} finally {
+  if (!process.env.KEEP_BOOT_DIR) rmSync(dir, { recursive: true, force: true });
+  else console.log(dir);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reporting
+
+const bare = results.bare;
+const rows = CASES.map((c) => [c.label, results[c.id].toFixed(1), (results[c.id] / bare).toFixed(2) + '×', c.id === 'bare' ? '' : '+' + (results[c.id] - bare).toFixed(1)]);
+const head = ['Process', 'median ms', 'vs node -e 0', 'ms over bare'];
+const goals = [
+  ['(a) precompiled validator', results.precompiled / bare, TARGETS.precompiled],
+  ['(b) runtime schema', results.runtime / bare, TARGETS.runtime],
+].map(([what, ratio, target]) => [`${what} within ${target}× of bare node`, `${ratio.toFixed(2)}×`, ratio <= target ? 'met' : 'MISSED']);
+
+const machine = `${cpus()[0]?.model.split(' ').slice(0, 2).join(' ') ?? 'unknown CPU'}, ${cpus().length} cores`;
+const date = new Date().toISOString().slice(0, 10);
+const md = (h, rs) => [`| ${h.join(' | ')} |`, `| :-- | ${h.slice(1).map(() => '--:').join(' | ')} |`, ...rs.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+const markdown = [
+  '# Boot benchmark',
+  '',
+  `Measured ${date} by \`npm run bench\` (bench/boot.mjs) on ${machine}, Node ${process.versions.node}: whole-process`,
+  `time (spawn to exit) of scripts that load a ${bytes}-byte config, median of ${RUNS} round-robin runs each.`,
+  '',
+  md(head, rows),
+  '',
+  '## Targets',
+  '',
+  md(['Target', 'Measured', 'Status'], goals),
+  '',
+].join('\n');
+writeFileSync(new URL('boot-results.md', import.meta.url), markdown);
+
+const pad = (r, widths) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+console.log(`\nBoot: ${bytes}-byte config, median of ${RUNS} runs, ${machine}, Node ${process.versions.node}\n`);
+console.log(pad(head, widths));
+for (const r of rows) console.log(pad(r, widths));
+console.log('');
+for (const [what, value, verdict] of goals) console.log(`${verdict.padEnd(6)}  ${what}: ${value}`);
+console.log('\n(markdown written to bench/boot-results.md)');
