@@ -85,4 +85,75 @@ describe('the packed package', () => {
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
   });
+  it('runs every command of the later issues from the install: edit, rotation, status, run, git and CI', () => {
+    const bin = join(app, 'node_modules/.bin');
+    const work = join(app, 'ops');
+    execFileSync('mkdir', [work]);
+    const env = cleanEnv({ HOME: work, GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' });
+    const run = (args: string[], extra: Record<string, string> = {}) =>
+      spawnSync(join(bin, 'fcfg'), args, { cwd: work, env: { ...env, ...extra }, encoding: 'utf8', input: '' });
+    const ok = (args: string[], extra?: Record<string, string>) => {
+      const r = run(args, extra);
+      expect(r.stderr.includes('ERR_') ? r.stderr : '', args.join(' ')).toBe('');
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      return r;
+    };
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: work, env, encoding: 'utf8' });
+
+    git('init', '-q', '-b', 'main');
+    git('config', 'user.name', 'Test');
+    git('config', 'user.email', 'test@example.invalid');
+    writeFileSync(join(work, '.gitignore'), '*.key\n');
+    ok(['keygen']);
+    ok(['set', 'config.enc', 'db.port', '5432']);
+
+    // edit, with a script for an editor
+    writeFileSync(join(work, 'editor.mjs'), "import { readFileSync, writeFileSync } from 'node:fs';\nconst f = process.argv[2];\nconst c = JSON.parse(readFileSync(f, 'utf8'));\nc.db.user = 'edited';\nwriteFileSync(f, JSON.stringify(c, null, 2));\n");
+    ok(['edit', 'config.enc'], { EDITOR: `${process.execPath} ${join(work, 'editor.mjs')}` });
+    expect(ok(['get', 'config.enc', 'db.user']).stdout).toBe('edited\n');
+
+    // rotation and status
+    ok(['keygen', '--add']);
+    expect(JSON.parse(ok(['status', 'config.enc', '--json']).stdout)).toBeTruthy();
+    ok(['rotate', 'config.enc']);
+    ok(['keys', 'prune', 'secret.key', '--keep', '1', 'config.enc']);
+    expect(readFileSync(join(work, 'secret.key'), 'utf8').trim().split('\n')).toHaveLength(1);
+
+    // run: the config as environment variables of another program
+    const child = run(['run', 'config.enc', '--', process.execPath, '-e', 'process.exit(process.env.APP_DB__PORT === "5432" ? 7 : 1)']);
+    expect(child.status).toBe(7);
+
+    // git: diffs through textconv, check, scan
+    ok(['git-setup']);
+    git('add', '-A');
+    git('commit', '-qm', 'init');
+    ok(['set', 'config.enc', 'db.port', '6543']);
+    expect(git('diff', 'config.enc')).toContain('+    "port": 6543');
+    ok(['check']);
+    writeFileSync(join(work, 'leak.txt'), `fernet_key = "${readFileSync(join(work, 'secret.key'), 'utf8').trim()}"\n`);
+    const scan = run(['scan', 'leak.txt']);
+    expect(scan.status).toBe(1);
+    expect(scan.stdout + scan.stderr).not.toContain(readFileSync(join(work, 'secret.key'), 'utf8').trim());
+  });
+
+  it('loads config at runtime from the install, with a precompiled validator and without ajv', () => {
+    const work = join(app, 'loader');
+    execFileSync('mkdir', [work]);
+    writeFileSync(join(work, 'schema.json'), JSON.stringify({ type: 'object', properties: { db: { type: 'object', properties: { port: { type: 'integer', default: 5432 }, password: { type: 'string', sensitive: true } }, required: ['password'] } }, required: ['db'] }));
+    const fcfg = (args: string[], input = '') => spawnSync(join(app, 'node_modules/.bin/fcfg'), args, { cwd: work, env: cleanEnv(), encoding: 'utf8', input });
+    expect(fcfg(['keygen']).status).toBe(0);
+    expect(fcfg(['encrypt', '-', '-o', 'config.enc'], '{"db":{"password":"pw-123"}}').status).toBe(0);
+    expect(fcfg(['compile-schema', 'schema.json', '-o', 'validate.js']).status).toBe(0);
+    writeFileSync(
+      join(work, 'app.mjs'),
+      `import { createRequire } from 'node:module';
+       import { loadConfigSync, redact } from 'fernet-config';
+       import validate from './validate.js';
+       const config = loadConfigSync({ path: 'config.enc', validate });
+       const loadedAjv = Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/ajv/'));
+       console.log(JSON.stringify({ port: config.db.port, frozen: Object.isFrozen(config.db), redacted: redact(config, validate).db.password, loadedAjv }));`,
+    );
+    const out = JSON.parse(execFileSync(process.execPath, ['app.mjs'], { cwd: join(app, 'loader'), env: cleanEnv(), encoding: 'utf8' }));
+    expect(out).toEqual({ port: 5432, frozen: true, redacted: '[redacted]', loadedAjv: false });
+  });
 });
