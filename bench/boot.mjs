@@ -5,7 +5,7 @@
 // alike; the median of the runs is reported. Writes the table to stdout and, as markdown, to
 // bench/boot-results.md. Not a test: nothing here asserts.
 //
-//   node bench/boot.mjs [--quick] [--runs N]
+//   node bench/boot.mjs [--quick] [--runs N]      (KEEP_BOOT_DIR=1 keeps the scripts, to profile them)
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
