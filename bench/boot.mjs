@@ -9,10 +9,11 @@
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Fernet, generateKey } from '../dist/src/index.js';
+import { machineName, markdownTable, textTable } from './report.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(REPO, 'dist/cli/main.js');
@@ -177,29 +178,25 @@ const goals = [
   ['(b) runtime schema', results.runtime / bare, TARGETS.runtime],
 ].map(([what, ratio, target]) => [`${what} within ${target}× of bare node`, `${ratio.toFixed(2)}×`, ratio <= target ? 'met' : 'MISSED']);
 
-const machine = `${cpus()[0]?.model.split(' ').slice(0, 2).join(' ') ?? 'unknown CPU'}, ${cpus().length} cores`;
+const machine = machineName();
 const date = new Date().toISOString().slice(0, 10);
-const md = (h, rs) => [`| ${h.join(' | ')} |`, `| :-- | ${h.slice(1).map(() => '--:').join(' | ')} |`, ...rs.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 const markdown = [
   '# Boot benchmark',
   '',
   `Measured ${date} by \`npm run bench\` (bench/boot.mjs) on ${machine}, Node ${process.versions.node}: whole-process`,
   `time (spawn to exit) of scripts that load a ${bytes}-byte config, median of ${RUNS} round-robin runs each.`,
   '',
-  md(head, rows),
+  markdownTable(head, rows),
   '',
   '## Targets',
   '',
-  md(['Target', 'Measured', 'Status'], goals),
+  markdownTable(['Target', 'Measured', 'Status'], goals),
   '',
 ].join('\n');
 writeFileSync(new URL('boot-results.md', import.meta.url), markdown);
 
-const pad = (r, widths) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 console.log(`\nBoot: ${bytes}-byte config, median of ${RUNS} runs, ${machine}, Node ${process.versions.node}\n`);
-console.log(pad(head, widths));
-for (const r of rows) console.log(pad(r, widths));
+console.log(textTable(head, rows));
 console.log('');
 for (const [what, value, verdict] of goals) console.log(`${verdict.padEnd(6)}  ${what}: ${value}`);
 console.log('\n(markdown written to bench/boot-results.md)');

@@ -9,9 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Fernet, generateKey } from '../dist/src/index.js';
+import { machineName, markdownTable, textTable } from './report.mjs';
 
 const require = createRequire(import.meta.url);
 const fernetNpm = require('fernet');
@@ -197,17 +197,6 @@ function targets(r) {
   return out.map(([what, ok, value]) => [what, value, ok === undefined ? 'n/a' : ok ? 'met' : 'MISSED']);
 }
 
-function markdownTable(head, rows) {
-  const align = head.map((_, i) => (i < 2 ? ':--' : '--:'));
-  return [head, align, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
-}
-
-function textTable(head, rows) {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (r) => r.map((c, i) => (i < 2 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
 // ---------------------------------------------------------------------------------------------------
 
 const started = clock();
@@ -223,7 +212,7 @@ const ceiling = benchCeiling();
 const results = { ours, npm, python, ceiling };
 
 const npmVersion = require('fernet/package.json').version;
-const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores`;
+const machine = machineName();
 const versions = [
   `Node ${process.versions.node} (OpenSSL ${process.versions.openssl})`,
   `fernet npm ${npmVersion}`,
@@ -252,19 +241,19 @@ const markdown = [
   `Measured ${date} by \`npm run bench\` (bench/run.mjs) on ${machine}.`,
   `${versions.join('; ')}.`,
   '',
-  markdownTable(head, rows),
+  markdownTable(head, rows, 2),
   '',
   ...notes.map((n) => `- ${n}`),
   '',
   '## Targets',
   '',
-  markdownTable(['Target', 'Measured', 'Status'], goals),
+  markdownTable(['Target', 'Measured', 'Status'], goals, 2),
   '',
 ].join('\n');
 writeFileSync(new URL('results.md', import.meta.url), markdown);
 
 console.log(`\n${machine}\n${versions.join('\n')}\n`);
-console.log(textTable(head, rows));
+console.log(textTable(head, rows, 2));
 console.log('');
 for (const [what, value, verdict] of goals) console.log(`${verdict.padEnd(6)}  ${what}: ${value}`);
 console.log(`\n(${(clock() - started).toFixed(0)} s; markdown written to bench/results.md)`);

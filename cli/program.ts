@@ -24,6 +24,13 @@ function withKeys(cmd: Command): Command {
     .addOption(new Option('--strict-permissions', 'fail, instead of warning, on key files readable by others'));
 }
 
+/** --redact and the --schema it reads `sensitive` marks from, for the commands that print values. */
+function withRedaction(cmd: Command): Command {
+  return cmd
+    .option('--redact', 'mask values marked "sensitive": true in --schema')
+    .option('--schema <file>', 'JSON Schema (for --redact)');
+}
+
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
@@ -67,23 +74,19 @@ Key resolution, first match wins:
     .option('--schema <file>', 'refuse content that does not match this JSON Schema')
     .action(lazy('encrypt'));
 
-  withKeys(add('decrypt'))
+  withRedaction(withKeys(add('decrypt')))
     .description('decrypt a config file to stdout, or to a 0600 file')
     .argument('<config>', 'encrypted config file')
     .option('-o, --output <path>', 'write the plaintext to this file (mode 0600) instead of stdout')
     .option('--ttl <seconds>', 'fail when the config was encrypted longer ago than this', parseSeconds)
-    .option('--redact', 'mask values marked "sensitive": true in --schema')
-    .option('--schema <file>', 'JSON Schema (for --redact)')
     .action(lazy('decrypt'));
 
-  withKeys(add('get'))
+  withRedaction(withKeys(add('get')))
     .description('print one value (strings raw, anything else as JSON)')
     .argument('<config>', 'encrypted config file')
     .argument('<path>', 'dot path, e.g. database.password or servers.0.host')
     .option('--json', 'always print JSON (strings quoted)')
     .option('--ttl <seconds>', 'fail when the config is older than this', parseSeconds)
-    .option('--redact', 'mask values marked "sensitive": true in --schema')
-    .option('--schema <file>', 'JSON Schema (for --redact)')
     .action(lazy('get'));
 
   withKeys(add('set'))
