@@ -130,6 +130,17 @@ describe('the packed package', () => {
     ok(['set', 'config.enc', 'db.port', '6543']);
     expect(git('diff', 'config.enc')).toContain('+    "port": 6543');
     ok(['check']);
+    // the merge driver: two branches changing different keys merge cleanly, still encrypted
+    git('commit', '-qam', 'port');
+    git('checkout', '-qb', 'feature');
+    ok(['set', 'config.enc', 'db.user', 'feature-user']);
+    git('commit', '-qam', 'user');
+    git('checkout', '-q', 'main');
+    ok(['set', 'config.enc', 'db.name', 'shop']);
+    git('commit', '-qam', 'name');
+    git('merge', '-q', '--no-edit', 'feature');
+    expect(readFileSync(join(work, 'config.enc'), 'utf8')).toMatch(/^gAAAAA/);
+    expect(JSON.parse(ok(['get', 'config.enc', 'db']).stdout)).toMatchObject({ port: 6543, user: 'feature-user', name: 'shop' });
     writeFileSync(join(work, 'leak.txt'), `fernet_key = "${readFileSync(join(work, 'secret.key'), 'utf8').trim()}"\n`);
     const scan = run(['scan', 'leak.txt']);
     expect(scan.status).toBe(1);
