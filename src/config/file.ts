@@ -1,7 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { FileAccessError, FileNotFound, InvalidToken, MalformedConfigFile, TokenExpired, WrongKey } from '../errors.js';
-import { decodeBase64Url } from '../fernet/encoding.js';
-import { checkTime } from '../fernet/fernet.js';
+import { checkTime, decodeTokenShape } from '../fernet/fernet.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { fileError } from '../fs/errors.js';
 import { withLock, type LockOptions } from '../fs/lock.js';
@@ -83,8 +82,7 @@ export function readToken(path: string): string {
 
 /** Structure only, no key: version byte, minimum length, whole blocks. Public facts about any token. */
 function isTokenShaped(token: string): boolean {
-  const data = decodeBase64Url(token);
-  return data !== undefined && data.length >= 73 && data[0] === 0x80 && (data.length - 57) % 16 === 0;
+  return decodeTokenShape(token) !== undefined;
 }
 
 /**
@@ -168,21 +166,12 @@ export async function updateConfig(path: string, keys: KeySource, change: (text:
   return withLock(
     path,
     () => {
-      let text: string;
-      let ring: KeyRing;
-      if (stampOf(path) === undefined && options.createWith !== undefined) {
-        ring = ringFor(path, keys);
-        text = options.createWith;
-      } else {
-        const opened = openConfig(path, keys, options);
-        ring = opened.ring;
-        text = opened.text;
-        const next = change(text);
-        if (next === text) return false;
-        writeConfig(path, next, ring);
-        return true;
-      }
-      writeConfig(path, change(text), ring);
+      const create = options.createWith !== undefined && stampOf(path) === undefined;
+      const { text, ring } = create ? { text: options.createWith!, ring: ringFor(path, keys) } : openConfig(path, keys, options);
+      const next = change(text);
+      // A new file is written even when `change` returns the starting text: the user asked for it.
+      if (!create && next === text) return false;
+      writeConfig(path, next, ring);
       return true;
     },
     options.lock,

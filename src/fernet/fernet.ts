@@ -142,15 +142,8 @@ export class Fernet {
    * is decrypted: an unauthenticated ciphertext never reaches the CBC/padding code.
    */
   verify(token: string | Uint8Array): VerifiedToken {
-    const data = decodeBase64Url(tokenText(token));
-    if (
-      data === undefined ||
-      data.length < HEADER + BLOCK + MAC ||
-      data[0] !== VERSION ||
-      (data.length - HEADER - MAC) % BLOCK !== 0
-    ) {
-      throw new InvalidToken();
-    }
+    const data = decodeTokenShape(tokenText(token));
+    if (data === undefined) throw new InvalidToken();
     const macStart = data.length - MAC;
     const expected = createHmac('sha256', this.#signingKey).update(data.subarray(0, macStart)).digest();
     if (!timingSafeEqual(expected, data.subarray(macStart))) throw new InvalidToken();
@@ -169,6 +162,18 @@ export class Fernet {
       throw new InvalidToken({ cause });
     }
   }
+}
+
+/**
+ * @internal Decodes a token and checks its structure only — version byte, length, whole blocks — which
+ * are public facts about any token, so callers may tell "not a token at all" from "wrong key".
+ */
+export function decodeTokenShape(token: string): Buffer | undefined {
+  const data = decodeBase64Url(token);
+  if (data === undefined || data.length < HEADER + BLOCK + MAC || data[0] !== VERSION || (data.length - HEADER - MAC) % BLOCK !== 0) {
+    return undefined;
+  }
+  return data;
 }
 
 /** @internal The ttl rules of Python's Fernet, on full 64-bit timestamps. */

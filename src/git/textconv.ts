@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { openToken, plaintextToText } from '../config/file.js';
 import { parseJson } from '../config/json.js';
-import { decodeBase64Url } from '../fernet/encoding.js';
+import { decodeTokenShape } from '../fernet/fernet.js';
 import { resolveKeyRing, type KeyOptions } from '../keys/resolve.js';
 import type { KeyRing } from '../keys/ring.js';
 import { canonicalJson } from './canonical.js';
@@ -36,8 +36,7 @@ export async function textconv(file: string, options: TextconvOptions = {}): Pro
 
 function decryptForDiff(file: string, raw: Buffer, options: TextconvOptions): unknown {
   const token = raw.toString('latin1').trim();
-  const data = decodeBase64Url(token);
-  if (data === undefined || data.length < 73 || data[0] !== 0x80) return undefined;
+  if (decodeTokenShape(token) === undefined) return undefined;
   const keys: KeyOptions = { ...options.keys, onWarning: () => {} };
   for (const ring of candidateRings(file, keys, options.cwd ?? process.cwd())) {
     try {
