@@ -1,5 +1,5 @@
 import { ConfigValidationError, UsageError } from '../../src/errors.js';
-import { parseJson } from '../../src/config/json.js';
+import { parseJson, stripBom } from '../../src/config/json.js';
 import { ringFor, sealConfigText } from '../../src/config/file.js';
 import { writeFileAtomic } from '../../src/fs/atomic.js';
 import { info, keyOptions, out, readInput, type KeyFlags } from '../io.js';
@@ -17,8 +17,7 @@ export function defaultOutput(input: string): string {
 export default async function encrypt(input: string, flags: Flags): Promise<number> {
   const output = flags.output ?? (input === '-' ? '-' : defaultOutput(input));
   if (output === input && input !== '-') throw new UsageError('the output would replace the input', { hint: 'pass -o with another path' });
-  let text = readInput(input);
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a BOM is not JSON; Python's json.loads rejects it too
+  const text = stripBom(readInput(input));
   const source = input === '-' ? 'standard input' : input;
   const value = parseJson(text, source);
   if (flags.schema) {

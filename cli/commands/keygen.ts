@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { FileExists } from '../../src/errors.js';
 import { generateKey } from '../../src/fernet/key.js';
 import { writeFileAtomic } from '../../src/fs/atomic.js';
 import { fileError } from '../../src/fs/errors.js';
+import { ignoredPaths, topLevel } from '../../src/git/git.js';
 import { fingerprintKey, formatKeyFile, parseKeyFile } from '../../src/keys/ring.js';
 import { info, out, printJson, stdinIsTTY, warn } from '../io.js';
 
@@ -59,9 +59,15 @@ export default async function keygen(path: string, flags: Flags): Promise<number
 
 /** Inside a git work tree, a key file that git would pick up gets a warning with the exact fix. */
 function suggestGitignore(path: string): void {
-  const cwd = dirname(path);
-  const inside = spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  if (inside.status !== 0 || inside.stdout.trim() !== 'true') return;
-  const ignored = spawnSync('git', ['check-ignore', '-q', basename(path)], { cwd, stdio: 'ignore' });
-  if (ignored.status === 1) warn(`${path} is not ignored by git; add it to .gitignore (echo '${basename(path)}' >> ${cwd === '.' ? '' : cwd + '/'}.gitignore)`);
+  const dir = dirname(path);
+  try {
+    const top = topLevel(dir);
+    if (top === undefined) return;
+    const rel = relative(top, resolve(path));
+    if (ignoredPaths(top, [rel]).has(rel)) return;
+  } catch {
+    // No git, or it failed: this is advice, not part of writing the key.
+    return;
+  }
+  warn(`${path} is not ignored by git; add it to .gitignore (echo '${basename(path)}' >> ${dir === '.' ? '' : dir + '/'}.gitignore)`);
 }

@@ -9,6 +9,11 @@ const require = createRequire(import.meta.url);
 let jsoncModule: typeof Jsonc | undefined;
 const jsonc = (): typeof Jsonc => (jsoncModule ??= require('jsonc-parser') as typeof Jsonc);
 
+/** Drops a leading byte-order mark, which some editors write and JSON does not allow. */
+export function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /**
  * Parses strict JSON. On failure the error names the line and column and what was expected — never a
  * fragment of the text, which V8's own SyntaxError messages quote and which may be a secret.

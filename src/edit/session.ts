@@ -3,7 +3,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigValidationError, FileAccessError, InvalidJson, MalformedConfigFile, type FernetConfigError, type ValidationIssue } from '../errors.js';
 import { openToken, plaintextToText, readToken, ringFor, stampOf, writeConfig, type KeySource } from '../config/file.js';
-import { parseJson } from '../config/json.js';
+import { parseJson, stripBom } from '../config/json.js';
 import { fileError } from '../fs/errors.js';
 import { withLock, type LockOptions } from '../fs/lock.js';
 import type { KeyRing } from '../keys/ring.js';
@@ -88,8 +88,7 @@ export function readEditedFile(path: string): EditedFile | undefined {
     text = lenientUtf8.decode(bytes);
     utf8 = false;
   }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  return { text, utf8 };
+  return { text: stripBom(text), utf8 };
 }
 
 export type Validator = (value: unknown) => ValidationIssue[];
