@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { Ajv, ValidateFunction } from 'ajv';
 import { InvalidSchema } from '../errors.js';
 import { compileWithAjv, type JsonSchema } from './compile.js';
+import { uriFastPath } from './uri-fast-path.js';
 
 const require = createRequire(import.meta.url);
 
@@ -102,11 +103,13 @@ function bundledFormats(): string {
   const pkg = JSON.parse(readFileSync(require.resolve('ajv-formats/package.json'), 'utf8')) as { version: string; license: string };
   const text = readFileSync(path, 'utf8').replace(/\/\/# sourceMappingURL=.*$/m, '');
   if (/\brequire\s*\(/.test(text)) throw new InvalidSchema('this version of ajv-formats cannot be bundled into a standalone validator');
+  const fastUri = uriFastPath(text);
   return [
     `// The format checkers of ajv-formats ${pkg.version} (dist/formats.js; ${pkg.license} License, Copyright (c) 2020 Evgeny Poberezkin).`,
     'const fcfgFormats = (() => {',
     'const exports = {};',
     text.trim().replace(/^"use strict";\s*/, ''),
+    ...(fastUri === undefined ? [] : [fastUri]),
     'return exports;',
     '})();',
   ].join('\n');
