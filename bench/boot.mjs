@@ -116,14 +116,21 @@ function setUp() {
   const compiled = spawnSync(process.execPath, [CLI, 'compile-schema', 'schema.json', '-o', 'validate.js'], { cwd: dir, encoding: 'utf8' });
   if (compiled.status !== 0) throw new Error(`compile-schema failed: ${compiled.stderr}`);
 
-  // Every script checks what it loaded, so a broken build cannot pass for a fast one.
+  // Every script checks what it loaded, so a broken build cannot pass for a fast one. The same app twice:
+  // as an ES module, and as CommonJS (which loads the package, itself an ES module, with require()).
   const check = "if (config.database.port !== 5432 || config.database.poolSize !== 10 || config.services.length < 10) process.exit(3);";
+  const precompiled = "const config = loadConfigSync({ path: 'config.enc', keyFile: 'config.key', validate });";
+  const runtime = "const config = loadConfigSync({ path: 'config.enc', keyFile: 'config.key', schema: 'schema.json' });";
   const scripts = {
-    'precompiled.mjs': `import { loadConfigSync } from 'fernet-config';\nimport validate from './validate.js';\nconst config = loadConfigSync({ path: 'config.enc', keyFile: 'config.key', validate });\n${check}\n`,
-    'runtime.mjs': `import { loadConfigSync } from 'fernet-config';\nconst config = loadConfigSync({ path: 'config.enc', keyFile: 'config.key', schema: 'schema.json' });\n${check}\n`,
+    'precompiled.mjs': `import { loadConfigSync } from 'fernet-config';\nimport validate from './validate.js';\n${precompiled}\n${check}\n`,
+    'runtime.mjs': `import { loadConfigSync } from 'fernet-config';\n${runtime}\n${check}\n`,
     'unvalidated.mjs': `import { loadConfigSync } from 'fernet-config';\nconst config = loadConfigSync({ path: 'config.enc', keyFile: 'config.key' });\nif (config.database.port !== 5432) process.exit(3);\n`,
     'import-only.mjs': `import { loadConfigSync } from 'fernet-config';\nif (typeof loadConfigSync !== 'function') process.exit(3);\n`,
     'empty.mjs': '',
+    'precompiled.cjs': `const { loadConfigSync } = require('fernet-config');\nconst validate = require('./validate.js').default;\n${precompiled}\n${check}\n`,
+    'runtime.cjs': `const { loadConfigSync } = require('fernet-config');\n${runtime}\n${check}\n`,
+    'require-only.cjs': `const { loadConfigSync } = require('fernet-config');\nif (typeof loadConfigSync !== 'function') process.exit(3);\n`,
+    'empty.cjs': '',
   };
   for (const [name, code] of Object.entries(scripts)) writeFileSync(join(dir, name), code);
   return { dir, bytes: text.length };
@@ -134,11 +141,15 @@ function setUp() {
 
 const CASES = [
   { id: 'bare', label: 'node -e 0', args: ['-e', '0'] },
-  { id: 'empty', label: 'node empty.mjs (an ES module that does nothing)', args: ['empty.mjs'] },
-  { id: 'import', label: "import 'fernet-config' only", args: ['import-only.mjs'] },
-  { id: 'unvalidated', label: 'load, no validation', args: ['unvalidated.mjs'] },
-  { id: 'precompiled', label: '(a) load + precompiled validator', args: ['precompiled.mjs'] },
-  { id: 'runtime', label: '(b) load + runtime schema (ajv)', args: ['runtime.mjs'] },
+  { id: 'empty', label: 'ES module app: empty.mjs (does nothing)', args: ['empty.mjs'] },
+  { id: 'import', label: "ES module app: import 'fernet-config' only", args: ['import-only.mjs'] },
+  { id: 'unvalidated', label: 'ES module app: load, no validation', args: ['unvalidated.mjs'] },
+  { id: 'precompiled', label: 'ES module app: (a) load + precompiled validator', args: ['precompiled.mjs'] },
+  { id: 'runtime', label: 'ES module app: (b) load + runtime schema (ajv)', args: ['runtime.mjs'] },
+  { id: 'emptyCjs', label: 'CommonJS app: empty.cjs (does nothing)', args: ['empty.cjs'] },
+  { id: 'requireCjs', label: "CommonJS app: require('fernet-config') only", args: ['require-only.cjs'] },
+  { id: 'precompiledCjs', label: 'CommonJS app: (a) load + precompiled validator', args: ['precompiled.cjs'] },
+  { id: 'runtimeCjs', label: 'CommonJS app: (b) load + runtime schema (ajv)', args: ['runtime.cjs'] },
 ];
 
 function once(args, cwd) {
@@ -174,9 +185,11 @@ const bare = results.bare;
 const rows = CASES.map((c) => [c.label, results[c.id].toFixed(1), (results[c.id] / bare).toFixed(2) + '×', c.id === 'bare' ? '' : '+' + (results[c.id] - bare).toFixed(1)]);
 const head = ['Process', 'median ms', 'vs node -e 0', 'ms over bare'];
 const goals = [
-  ['(a) precompiled validator', results.precompiled / bare, TARGETS.precompiled],
-  ['(b) runtime schema', results.runtime / bare, TARGETS.runtime],
-].map(([what, ratio, target]) => [`${what} within ${target}× of bare node`, `${ratio.toFixed(2)}×`, ratio <= target ? 'met' : 'MISSED']);
+  ['(a) precompiled validator, ES module app', results.precompiled / bare, TARGETS.precompiled],
+  ['(a) precompiled validator, CommonJS app', results.precompiledCjs / bare, TARGETS.precompiled],
+  ['(b) runtime schema, ES module app', results.runtime / bare, TARGETS.runtime],
+  ['(b) runtime schema, CommonJS app', results.runtimeCjs / bare, TARGETS.runtime],
+].map(([what, ratio, target]) => [`${what}: within ${target}× of bare node`, `${ratio.toFixed(2)}×`, ratio <= target ? 'met' : 'MISSED']);
 
 const machine = machineName();
 const date = new Date().toISOString().slice(0, 10);

@@ -167,4 +167,36 @@ describe('the packed package', () => {
     const out = JSON.parse(execFileSync(process.execPath, ['app.mjs'], { cwd: join(app, 'loader'), env: cleanEnv(), encoding: 'utf8' }));
     expect(out).toEqual({ port: 5432, frozen: true, redacted: '[redacted]', loadedAjv: false });
   });
+
+  it('loads config from a CommonJS app with require(), with a runtime schema and with a precompiled validator', () => {
+    // The package is an ES module; Node 20.19+ can require() it, so the export map's `default` serves both.
+    const work = join(app, 'cjs');
+    execFileSync('mkdir', [work]);
+    const schema = { type: 'object', properties: { url: { type: 'string', format: 'uri' }, token: { type: 'string', sensitive: true, minLength: 8 } }, required: ['url'] };
+    writeFileSync(join(work, 'schema.json'), JSON.stringify(schema));
+    const fcfg = (args: string[], input = '') => spawnSync(join(app, 'node_modules/.bin/fcfg'), args, { cwd: work, env: cleanEnv(), encoding: 'utf8', input });
+    expect(fcfg(['keygen']).status).toBe(0);
+    expect(fcfg(['encrypt', '-', '-o', 'config.enc'], '{"url":"https://[::1]:8443/api","token":"short"}').status).toBe(0);
+    expect(fcfg(['compile-schema', 'schema.json', '-o', 'validate.mjs']).status).toBe(0);
+    writeFileSync(
+      join(work, 'app.cjs'),
+      `const { loadConfigSync, ConfigValidationError } = require('fernet-config');
+       const validate = require('./validate.mjs').default;
+       const results = {};
+       for (const [name, options] of [['runtime', { schema: 'schema.json' }], ['precompiled', { validate }]]) {
+         try {
+           loadConfigSync({ path: 'config.enc', ...options });
+           results[name] = 'loaded';
+         } catch (e) {
+           results[name] = e instanceof ConfigValidationError ? e.code + ' ' + e.issues.map((i) => i.path).join() + ' ' + e.message.includes('short') : String(e);
+         }
+       }
+       console.log(JSON.stringify(results));`,
+    );
+    const r = spawnSync(process.execPath, ['app.cjs'], { cwd: work, env: cleanEnv(), encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    // The IPv6 URL passes both ways (uri's full expression); the too-short token fails, and is not shown.
+    const expected = 'ERR_CONFIG_VALIDATION /token false';
+    expect(JSON.parse(r.stdout)).toEqual({ runtime: expected, precompiled: expected });
+  });
 });

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { compileSchema, createAjv } from '../src/schema/compile.js';
 import { compileStandalone } from '../src/schema/standalone.js';
-import { uriFastPath, withoutBracketAlternatives } from '../src/schema/uri-fast-path.js';
+import { fastUriFormat, uriFastPath, withoutBracketAlternatives } from '../src/schema/uri-fast-path.js';
 import { useTempDirs } from './helpers/cli.js';
 
 const require = createRequire(import.meta.url);
@@ -64,22 +65,32 @@ describe('withoutBracketAlternatives', () => {
   });
 });
 
-describe('uri in the modules compile-schema writes', () => {
+describe('uri, in the modules compile-schema writes and in ajv at run time', () => {
+  const URI_SCHEMA = { type: 'string', format: 'uri' };
   let standaloneUri: (s: string) => boolean;
+  const runtime = compileSchema(URI_SCHEMA);
+  const runtimeUri = (s: string) => runtime(s) as boolean;
   beforeAll(async () => {
     const file = join(fresh(), 'uri.mjs');
-    writeFileSync(file, compileStandalone({ type: 'string', format: 'uri' }, 'uri schema').js);
+    writeFileSync(file, compileStandalone(URI_SCHEMA, 'uri schema').js);
     const validate = ((await import(pathToFileURL(file).href)) as { default: (data: unknown) => boolean }).default;
     standaloneUri = (s) => validate(s);
   });
 
   it('takes the fast path with the installed ajv-formats (fails if an update changes its shape)', () => {
-    expect(uriFastPath(readFileSync(FORMATS_PATH, 'utf8'))).toContain('fcfgUriWithoutIpLiteral');
-    expect(compileStandalone({ type: 'string', format: 'uri' }, 's').js).toContain('fcfgUriWithoutIpLiteral');
+    const text = readFileSync(FORMATS_PATH, 'utf8');
+    expect(uriFastPath(text)).toContain('fcfgUriWithoutIpLiteral');
+    expect(fastUriFormat(text, ajvUri)).toBeTypeOf('function');
+    expect(compileStandalone(URI_SCHEMA, 's').js).toContain('fcfgUriWithoutIpLiteral');
+    const format = (createAjv(URI_SCHEMA).formats as Record<string, unknown>).uri;
+    expect(format).toBeTypeOf('function');
+    expect(format).not.toBe(ajvUri);
   });
 
   it('leaves a module of another shape alone', () => {
-    expect(uriFastPath('const URI = /^a$/;\nfunction uri(str) { return URI.test(str); }')).toBeUndefined();
+    const other = 'const URI = /^a$/;\nconst NOT_URI_FRAGMENT = /x/;\nfunction uri(str) { return URI.test(str); }';
+    expect(uriFastPath(other)).toBeUndefined();
+    expect(fastUriFormat(other, ajvUri)).toBeUndefined();
   });
 
   // RFC 3986's own examples and the host forms the IP-literal alternative covers, valid and not.
@@ -91,7 +102,10 @@ describe('uri in the modules compile-schema writes', () => {
     'https://svc-1.internal:8443/api?q=[1]', 'https://a.b/#frag[1]', 'http://user:pa%20ss@host/p', 'http://host/%zz', 'relative/path',
     '//no-scheme.example', 'https://exa mple.com', '', 'a:', 'a:b[', ':', '1http://x',
   ];
-  it.each(examples)('%s', (s) => expect(standaloneUri(s)).toBe(ajvUri(s)));
+  it.each(examples)('%s', (s) => {
+    expect(standaloneUri(s)).toBe(ajvUri(s));
+    expect(runtimeUri(s)).toBe(ajvUri(s));
+  });
 
   it('agrees with ajv-formats on generated URIs and near-URIs', () => {
     const hex = fc.stringMatching(/^[0-9a-fA-F]{1,4}$/);
@@ -118,6 +132,7 @@ describe('uri in the modules compile-schema writes', () => {
     fc.assert(
       fc.property(fc.oneof(uri, fc.webUrl({ withQueryParameters: true, withFragments: true }), fc.string()), (s) => {
         expect(standaloneUri(s), JSON.stringify(s)).toBe(ajvUri(s));
+        expect(runtimeUri(s), JSON.stringify(s)).toBe(ajvUri(s));
       }),
       { numRuns: 5000 },
     );

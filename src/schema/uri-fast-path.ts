@@ -1,13 +1,14 @@
 /**
- * A faster start for ajv-formats' `uri` format in the modules `fcfg compile-schema` writes.
+ * A faster start for ajv-formats' `uri` format, in the modules `fcfg compile-schema` writes and in ajv at
+ * run time.
  *
  * ajv-formats checks `uri` with one large regular expression (RFC 3986). V8 compiles a regular expression
  * on its first use, and most of this one is the IPv6 part of the `IP-literal` host (`[…]`), whose counted
  * repetitions V8 unrolls: about 2 ms of a process's start-up, spent on the first config value with a
  * `uri` format. An alternative that begins with a literal `[` cannot match a string without one, so for
  * such strings the same expression with that alternative removed gives the same answer — and compiles in
- * a quarter of the time. Strings with a `[` still go to the whole expression. The expression is ajv-formats'
- * own, taken from the module text we bundle, so nothing here restates the grammar.
+ * a quarter of the time. Strings with a `[` still go to the whole expression. The expressions are
+ * ajv-formats' own, read from its module's text, so nothing here restates the grammar.
  */
 
 /**
@@ -40,30 +41,63 @@ export function withoutBracketAlternatives(source: string): string | undefined {
   return out;
 }
 
+interface UriParts {
+  /** URI's flags, and its source less the IP-literal alternative. */
+  flags: string;
+  withoutIpLiteral: string;
+  /** NOT_URI_FRAGMENT, the check ajv-formats makes first. */
+  notFragment: { source: string; flags: string };
+}
+
 /**
- * The code that replaces `exports.fullFormats.uri` inside the bundled text of ajv-formats' formats module,
- * or undefined when that module does not have the shape this was written for (then nothing changes).
+ * Reads the expressions out of the text of ajv-formats' formats module; undefined when the module does
+ * not have the shape this was written for (`uri(str)` being `NOT_URI_FRAGMENT.test(str) && URI.test(str)`),
+ * and then nothing changes.
  */
-export function uriFastPath(formatsModule: string): string | undefined {
-  const uri = /^const URI = \/(.+)\/([a-z]*);$/m.exec(formatsModule);
+function uriParts(formatsModule: string): UriParts | undefined {
+  const literal = (name: string) => new RegExp(`^const ${name} = \\/(.+)\\/([a-z]*);$`, 'm').exec(formatsModule);
+  const uri = literal('URI');
+  const notFragment = literal('NOT_URI_FRAGMENT');
   const check = /^\s*return NOT_URI_FRAGMENT\.test\(str\) && URI\.test\(str\);$/m.test(formatsModule);
-  if (!uri || !check || !/^const NOT_URI_FRAGMENT = /m.test(formatsModule) || !/^exports\.fullFormats = \{$/m.test(formatsModule)) return undefined;
-  const [, source, flags] = uri as unknown as [string, string, string];
-  const reduced = withoutBracketAlternatives(source);
-  if (reduced === undefined) return undefined;
+  if (!uri || !notFragment || !check) return undefined;
+  const withoutIpLiteral = withoutBracketAlternatives(uri[1]!);
+  if (withoutIpLiteral === undefined) return undefined;
   try {
-    new RegExp(reduced, flags);
+    new RegExp(withoutIpLiteral, uri[2]);
+    new RegExp(notFragment[1]!, notFragment[2]);
   } catch {
     return undefined;
   }
+  return { flags: uri[2]!, withoutIpLiteral, notFragment: { source: notFragment[1]!, flags: notFragment[2]! } };
+}
+
+/**
+ * The code that replaces `exports.fullFormats.uri` inside the bundled text of ajv-formats' formats module
+ * (where URI and NOT_URI_FRAGMENT are in scope), or undefined when the module has another shape.
+ */
+export function uriFastPath(formatsModule: string): string | undefined {
+  const parts = uriParts(formatsModule);
+  if (!parts || !/^exports\.fullFormats = \{$/m.test(formatsModule)) return undefined;
   return [
     '// fernet-config: the same `uri` check, starting faster. A string without "[" cannot use the IP-literal',
     '// host, so it is matched against URI less that alternative, which V8 compiles in a quarter of the time.',
-    `const fcfgUriWithoutIpLiteral = /${reduced}/${flags};`,
+    `const fcfgUriWithoutIpLiteral = /${parts.withoutIpLiteral}/${parts.flags};`,
     'exports.fullFormats.uri = function uri(str) {',
     '    return NOT_URI_FRAGMENT.test(str) && (str.includes("[") ? URI : fcfgUriWithoutIpLiteral).test(str);',
     '};',
   ].join('\n');
+}
+
+/**
+ * The same for ajv at run time: a `uri` format with the answers of `original` (ajv-formats' `uri`, from the
+ * module whose text is `formatsModule`), or undefined when the module has another shape.
+ */
+export function fastUriFormat(formatsModule: string, original: (str: string) => boolean): ((str: string) => boolean) | undefined {
+  const parts = uriParts(formatsModule);
+  if (!parts) return undefined;
+  const notFragment = new RegExp(parts.notFragment.source, parts.notFragment.flags);
+  const withoutIpLiteral = new RegExp(parts.withoutIpLiteral, parts.flags);
+  return (str) => (str.includes('[') ? original(str) : notFragment.test(str) && withoutIpLiteral.test(str));
 }
 
 /**
