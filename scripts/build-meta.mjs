@@ -3,12 +3,11 @@
 // usePrecompiledMeta in src/schema/compile.ts). Runs after tsc: it uses the built createAjv, so that the
 // options that shape meta-validation (allErrors above all) are the ones the app's ajv will have.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { ajvRuntime } from '../dist/src/schema/ajv-runtime.js';
 import { createAjv, PRECOMPILED_META } from '../dist/src/schema/compile.js';
 
-const require = createRequire(import.meta.url);
-const standaloneCode = require('ajv/dist/standalone').default;
-const { version } = require('ajv/package.json');
+// The ajv an app will compile with: the bundle bundle.mjs just wrote (dist/ajv.cjs).
+const { standaloneCode, ajvVersion: version } = ajvRuntime();
 
 mkdirSync('dist/meta', { recursive: true });
 for (const { id, file } of Object.values(PRECOMPILED_META)) {

@@ -1,6 +1,9 @@
 // Bundles the package root (dist/src/index.js, from tsc) into one ES module, dist/fernet-config.mjs:
 // one file to resolve and compile instead of dozens, which is most of what importing the package costs.
+// Then ajv, which the package root loads only to compile a schema at run time, into dist/ajv.cjs.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
 const require = createRequire(import.meta.url);
@@ -37,3 +40,33 @@ await build({
   plugins: [builtins],
   logLevel: 'warning',
 });
+
+/**
+ * dist/ajv.cjs: ajv and ajv-formats (src/schema/ajv.cjs and what it requires) as one CommonJS file, which
+ * an app that validates with a runtime schema loads in 6 ms instead of 18 (see src/schema/ajv-runtime.ts).
+ * They stay dependencies: the bundle is made from the installed versions, and the modules build-meta.mjs
+ * writes use ajv's runtime helpers. Each bundled package's licence goes into dist/ajv.cjs.LICENSES.txt.
+ */
+const ajv = await build({
+  entryPoints: ['src/schema/ajv.cjs'],
+  outfile: 'dist/ajv.cjs',
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  define: { FCFG_FORMATS_SOURCE: JSON.stringify(readFileSync(require.resolve('ajv-formats/dist/formats'), 'utf8')) },
+  metafile: true,
+  logLevel: 'warning',
+});
+const packages = new Map();
+for (const input of Object.keys(ajv.metafile.inputs)) {
+  const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+  if (match && !packages.has(match[1])) packages.set(match[1], dirname(require.resolve(`${match[1]}/package.json`)));
+}
+const notices = [...packages].sort(([a], [b]) => a.localeCompare(b)).map(([name, dir]) => {
+  const { version, license } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const file = readdirSync(dir).find((f) => /^licen[cs]e/i.test(f));
+  if (!file) throw new Error(`${name} has no licence file to ship with dist/ajv.cjs`);
+  return `${name} ${version} (${license})\n\n${readFileSync(join(dir, file), 'utf8').trim()}\n`;
+});
+writeFileSync('dist/ajv.cjs.LICENSES.txt', `dist/ajv.cjs bundles these packages:\n\n${notices.join('\n' + '-'.repeat(72) + '\n\n')}`);

@@ -33,6 +33,9 @@ describe('the packed package', () => {
     expect(out).toContain('package/dist/src/index.js');
     expect(out).toContain('package/dist/src/index.d.ts');
     expect(out).toContain('package/README.md');
+    expect(out).toContain('package/dist/fernet-config.mjs');
+    expect(out).toContain('package/dist/ajv.cjs');
+    expect(out).toContain('package/dist/ajv.cjs.LICENSES.txt');
     expect(out.some((f) => f.startsWith('package/test/') || f.startsWith('package/src/') || f.endsWith('.key'))).toBe(false);
   });
 
@@ -191,12 +194,15 @@ describe('the packed package', () => {
            results[name] = e instanceof ConfigValidationError ? e.code + ' ' + e.issues.map((i) => i.path).join() + ' ' + e.message.includes('short') : String(e);
          }
        }
+       // The runtime schema was compiled with the bundled ajv, not with the installed package's 70 files.
+       const loaded = Object.keys(require.cache);
+       results.bundledAjv = loaded.some((k) => k.endsWith('/fernet-config/dist/ajv.cjs')) && !loaded.some((k) => k.endsWith('/ajv/dist/core.js'));
        console.log(JSON.stringify(results));`,
     );
     const r = spawnSync(process.execPath, ['app.cjs'], { cwd: work, env: cleanEnv(), encoding: 'utf8' });
     expect(r.stderr).toBe('');
     // The IPv6 URL passes both ways (uri's full expression); the too-short token fails, and is not shown.
     const expected = 'ERR_CONFIG_VALIDATION /token false';
-    expect(JSON.parse(r.stdout)).toEqual({ runtime: expected, precompiled: expected });
+    expect(JSON.parse(r.stdout)).toEqual({ runtime: expected, precompiled: expected, bundledAjv: true });
   });
 });

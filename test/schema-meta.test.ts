@@ -5,12 +5,16 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 // The build, not src: the precompiled meta-schema validators exist only in dist (`npm test` builds first).
 import { compileSchema, compileWithAjv, PRECOMPILED_META, type JsonSchema, type SchemaOptions } from '../dist/src/schema/compile.js';
+import { ajvRuntime } from '../dist/src/schema/ajv-runtime.js';
 import * as fromSource from '../src/schema/compile.js';
 import { cleanEnv, REPO } from './helpers/cli.js';
 
 const require = createRequire(import.meta.url);
-// The class both ajv classes extend; compileWithAjv's ajv resolves to this same module.
-const AjvCore = (require('ajv/dist/core') as { default: { prototype: { compile: (...args: unknown[]) => unknown } } }).default;
+type Core = { prototype: { compile: (...args: unknown[]) => unknown } };
+// The class both ajv classes extend: in the build, from the ajv bundle (dist/ajv.cjs) compileWithAjv uses...
+const AjvCore = Object.getPrototypeOf(ajvRuntime().Ajv) as Core;
+// ...and from the sources, the installed ajv.
+const InstalledAjvCore = (require('ajv/dist/core') as { default: Core }).default;
 
 interface Case {
   name: string;
@@ -116,7 +120,7 @@ describe('precompiled meta-schema validation', () => {
   });
 
   it('falls back to ajv when there is no build (running from src)', () => {
-    const compile = vi.spyOn(AjvCore.prototype, 'compile');
+    const compile = vi.spyOn(InstalledAjvCore.prototype, 'compile');
     fromSource.compileSchema({ type: 'string' });
     const ajv = compile.mock.contexts[0] as { schemas: Record<string, { validate?: unknown } | undefined> };
     expect(ajv.schemas[PRECOMPILED_META.draft07.id]?.validate).toBeTypeOf('function');

@@ -1,17 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type * as AjvModule from 'ajv';
 import type { AnySchema, Ajv as AjvType, CodeKeywordDefinition, ErrorObject, KeywordCxt, Options as AjvOptions, ValidateFunction } from 'ajv';
 import { InvalidSchema, type ValidationIssue } from '../errors.js';
 import { fileError } from '../fs/errors.js';
+import { ajvRuntime, type AjvRuntime } from './ajv-runtime.js';
 import { fastUriFormat } from './uri-fast-path.js';
 import { runValidator, SENSITIVE_SINK, toIssues } from './validate.js';
 
 export { toIssues };
 
-// ajv costs tens of milliseconds to import: it is required on first use only, never at start-up, so the
-// commands and the loader paths that do not validate do not pay for it.
+// For the precompiled meta-schema validators (ajv itself comes from ajvRuntime, on first use only).
 const require = createRequire(import.meta.url);
 
 export type JsonSchema = Record<string, unknown> | boolean;
@@ -44,8 +43,8 @@ function isDraft2020(schema: JsonSchema): boolean {
 
 /** Creates an ajv instance with formats and our keywords; draft 2020-12 when the schema asks for it. */
 export function createAjv(schema: JsonSchema, options: SchemaOptions = {}): AjvType {
-  const Ajv = (isDraft2020(schema) ? require('ajv/dist/2020') : require('ajv')).default as typeof AjvType;
-  const addFormats = require('ajv-formats').default as (ajv: AjvType) => AjvType;
+  const runtime = ajvRuntime();
+  const Ajv = isDraft2020(schema) ? runtime.Ajv2020 : runtime.Ajv;
   const ajv = new Ajv({
     allErrors: true,
     useDefaults: options.useDefaults ?? true,
@@ -57,22 +56,12 @@ export function createAjv(schema: JsonSchema, options: SchemaOptions = {}): AjvT
     // out (compile-schema), where it makes the module smaller.
     code: options.code ?? { optimize: false },
   });
-  addFormats(ajv);
-  const uri = fastUri();
+  runtime.addFormats(ajv);
+  // ajv-formats' `uri`, with the faster start of uri-fast-path.ts (the same answers).
+  const uri = fastUriFormat(runtime.formats.source, runtime.formats.fullFormats.uri);
   if (uri) ajv.addFormat('uri', uri);
-  ajv.addKeyword(sensitiveKeyword());
+  ajv.addKeyword(sensitiveKeyword(runtime.codegen));
   return ajv;
-}
-
-/** ajv-formats' `uri`, with the faster start of uri-fast-path.ts (the same answers); undefined if it cannot be had. */
-function fastUri(): ((str: string) => boolean) | undefined {
-  const path = require.resolve('ajv-formats/dist/formats');
-  const formats = require(path) as { fullFormats: { uri: (str: string) => boolean } };
-  try {
-    return fastUriFormat(readFileSync(path, 'utf8'), formats.fullFormats.uri);
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -80,8 +69,7 @@ function fastUri(): ((str: string) => boolean) | undefined {
  * passed as `this[SENSITIVE_SINK]` (see runValidator). Generated code rather than a callback, so that it
  * survives into the self-contained modules `fcfg compile-schema` writes, where there is no ajv to call.
  */
-function sensitiveKeyword(): CodeKeywordDefinition {
-  const { _, Name } = require('ajv/dist/compile/codegen') as Pick<typeof AjvModule, '_' | 'Name'>;
+function sensitiveKeyword({ _, Name }: AjvRuntime['codegen']): CodeKeywordDefinition {
   const instancePath = new Name('instancePath');
   const sink = _`Symbol.for(${SENSITIVE_SINK.description!})`;
   return {
@@ -162,7 +150,7 @@ function precompiledMeta(file: string): MetaValidator | undefined {
     const path = fileURLToPath(new URL(`${dir}${file}.cjs`, import.meta.url));
     if (!existsSync(path)) continue;
     const module = require(path) as MetaValidator & { ajvVersion?: string };
-    if (module.ajvVersion === (require('ajv/package.json') as { version: string }).version) validate = module;
+    if (module.ajvVersion === ajvRuntime().ajvVersion) validate = module;
     break;
   }
   metaValidators.set(file, validate);

@@ -1,0 +1,42 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type * as AjvModule from 'ajv';
+import type { Ajv as AjvType, ValidateFunction } from 'ajv';
+import { FernetConfigError } from '../errors.js';
+
+const require = createRequire(import.meta.url);
+
+/** What compileSchema and compile-schema take from ajv and ajv-formats (see ajv.cjs beside this file). */
+export interface AjvRuntime {
+  Ajv: typeof AjvType;
+  Ajv2020: typeof AjvType;
+  addFormats: (ajv: AjvType) => AjvType;
+  codegen: Pick<typeof AjvModule, '_' | 'Name'>;
+  standaloneCode: (ajv: AjvType, validate: ValidateFunction) => string;
+  ajvVersion: string;
+  formats: {
+    fullFormats: Record<string, unknown> & { uri: (str: string) => boolean };
+    /** The text of ajv-formats' dist/formats.js: compile-schema bundles it, and uri-fast-path reads it. */
+    source: string;
+    version: string;
+    license: string;
+  };
+}
+
+let runtime: AjvRuntime | undefined;
+
+/**
+ * ajv, loaded on first use only: never at start-up, so that the commands and the loader paths that do not
+ * validate do not pay for it. From dist/ajv.cjs, the bundle of the same packages the build made (one file
+ * loads in a third of the time), or, running from the sources, from ajv.cjs beside this file.
+ */
+export function ajvRuntime(): AjvRuntime {
+  if (runtime) return runtime;
+  // From dist/fernet-config.mjs (this module is bundled into it) or src/schema/: ./ajv.cjs; from dist/src/schema/: ../../ajv.cjs.
+  for (const candidate of ['./ajv.cjs', '../../ajv.cjs']) {
+    const path = fileURLToPath(new URL(candidate, import.meta.url));
+    if (existsSync(path)) return (runtime = require(path) as AjvRuntime);
+  }
+  throw new FernetConfigError('fernet-config is incomplete: dist/ajv.cjs is missing', { hint: 'reinstall fernet-config' });
+}
