@@ -26,6 +26,18 @@ beforeAll(() => {
 }, 240_000);
 afterAll(() => removeDir(dir));
 
+/** A folder of the installed app with a key, config.enc (from `plaintext`) and schema.json compiled to `validator`, made by the installed fcfg. */
+function seedLoaderApp(name: string, schema: object, plaintext: string, validator: string): string {
+  const work = join(app, name);
+  execFileSync('mkdir', [work]);
+  writeFileSync(join(work, 'schema.json'), JSON.stringify(schema));
+  const fcfg = (args: string[], input = '') => spawnSync(join(app, 'node_modules/.bin/fcfg'), args, { cwd: work, env: cleanEnv(), encoding: 'utf8', input });
+  expect(fcfg(['keygen']).status).toBe(0);
+  expect(fcfg(['encrypt', '-', '-o', 'config.enc'], plaintext).status).toBe(0);
+  expect(fcfg(['compile-schema', 'schema.json', '-o', validator]).status).toBe(0);
+  return work;
+}
+
 describe('the packed package', () => {
   it('ships only what it should', () => {
     const out = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
@@ -151,13 +163,8 @@ describe('the packed package', () => {
   });
 
   it('loads config at runtime from the install, with a precompiled validator and without ajv', () => {
-    const work = join(app, 'loader');
-    execFileSync('mkdir', [work]);
-    writeFileSync(join(work, 'schema.json'), JSON.stringify({ type: 'object', properties: { db: { type: 'object', properties: { port: { type: 'integer', default: 5432 }, password: { type: 'string', sensitive: true } }, required: ['password'] } }, required: ['db'] }));
-    const fcfg = (args: string[], input = '') => spawnSync(join(app, 'node_modules/.bin/fcfg'), args, { cwd: work, env: cleanEnv(), encoding: 'utf8', input });
-    expect(fcfg(['keygen']).status).toBe(0);
-    expect(fcfg(['encrypt', '-', '-o', 'config.enc'], '{"db":{"password":"pw-123"}}').status).toBe(0);
-    expect(fcfg(['compile-schema', 'schema.json', '-o', 'validate.js']).status).toBe(0);
+    const schema = { type: 'object', properties: { db: { type: 'object', properties: { port: { type: 'integer', default: 5432 }, password: { type: 'string', sensitive: true } }, required: ['password'] } }, required: ['db'] };
+    const work = seedLoaderApp('loader', schema, '{"db":{"password":"pw-123"}}', 'validate.js');
     writeFileSync(
       join(work, 'app.mjs'),
       `import { createRequire } from 'node:module';
@@ -167,20 +174,14 @@ describe('the packed package', () => {
        const loadedAjv = Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/ajv/'));
        console.log(JSON.stringify({ port: config.db.port, frozen: Object.isFrozen(config.db), redacted: redact(config, validate).db.password, loadedAjv }));`,
     );
-    const out = JSON.parse(execFileSync(process.execPath, ['app.mjs'], { cwd: join(app, 'loader'), env: cleanEnv(), encoding: 'utf8' }));
+    const out = JSON.parse(execFileSync(process.execPath, ['app.mjs'], { cwd: work, env: cleanEnv(), encoding: 'utf8' }));
     expect(out).toEqual({ port: 5432, frozen: true, redacted: '[redacted]', loadedAjv: false });
   });
 
   it('loads config from a CommonJS app with require(), with a runtime schema and with a precompiled validator', () => {
     // The package is an ES module; Node 20.19+ can require() it, so the export map's `default` serves both.
-    const work = join(app, 'cjs');
-    execFileSync('mkdir', [work]);
     const schema = { type: 'object', properties: { url: { type: 'string', format: 'uri' }, token: { type: 'string', sensitive: true, minLength: 8 } }, required: ['url'] };
-    writeFileSync(join(work, 'schema.json'), JSON.stringify(schema));
-    const fcfg = (args: string[], input = '') => spawnSync(join(app, 'node_modules/.bin/fcfg'), args, { cwd: work, env: cleanEnv(), encoding: 'utf8', input });
-    expect(fcfg(['keygen']).status).toBe(0);
-    expect(fcfg(['encrypt', '-', '-o', 'config.enc'], '{"url":"https://[::1]:8443/api","token":"short"}').status).toBe(0);
-    expect(fcfg(['compile-schema', 'schema.json', '-o', 'validate.mjs']).status).toBe(0);
+    const work = seedLoaderApp('cjs', schema, '{"url":"https://[::1]:8443/api","token":"short"}', 'validate.mjs');
     writeFileSync(
       join(work, 'app.cjs'),
       `const { loadConfigSync, ConfigValidationError } = require('fernet-config');

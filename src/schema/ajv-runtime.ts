@@ -33,10 +33,20 @@ let runtime: AjvRuntime | undefined;
  */
 export function ajvRuntime(): AjvRuntime {
   if (runtime) return runtime;
-  // From dist/fernet-config.mjs (this module is bundled into it) or src/schema/: ./ajv.cjs; from dist/src/schema/: ../../ajv.cjs.
-  for (const candidate of ['./ajv.cjs', '../../ajv.cjs']) {
+  const path = builtFile('ajv.cjs');
+  if (path === undefined) throw new FernetConfigError('fernet-config is incomplete: dist/ajv.cjs is missing', { hint: 'reinstall fernet-config' });
+  return (runtime = require(path) as AjvRuntime);
+}
+
+/**
+ * The path of a file the build writes at the top of dist/, or undefined: from dist/fernet-config.mjs (the
+ * modules of src/schema are bundled into it) it is `./<name>`, from dist/src/schema/ `../../<name>`. Running
+ * from the sources, `./<name>` is a file in src/schema, if there is one.
+ */
+export function builtFile(name: string): string | undefined {
+  for (const candidate of [`./${name}`, `../../${name}`]) {
     const path = fileURLToPath(new URL(candidate, import.meta.url));
-    if (existsSync(path)) return (runtime = require(path) as AjvRuntime);
+    if (existsSync(path)) return path;
   }
-  throw new FernetConfigError('fernet-config is incomplete: dist/ajv.cjs is missing', { hint: 'reinstall fernet-config' });
+  return undefined;
 }

@@ -1,10 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import type { AnySchema, Ajv as AjvType, CodeKeywordDefinition, ErrorObject, KeywordCxt, Options as AjvOptions, ValidateFunction } from 'ajv';
 import { InvalidSchema, type ValidationIssue } from '../errors.js';
 import { fileError } from '../fs/errors.js';
-import { ajvRuntime, type AjvRuntime } from './ajv-runtime.js';
+import { ajvRuntime, builtFile, type AjvRuntime } from './ajv-runtime.js';
 import { fastUriFormat } from './uri-fast-path.js';
 import { runValidator, SENSITIVE_SINK, toIssues } from './validate.js';
 
@@ -41,6 +40,8 @@ function isDraft2020(schema: JsonSchema): boolean {
   return typeof schema === 'object' && typeof schema.$schema === 'string' && schema.$schema.includes('2020-12');
 }
 
+let fastUri: ((str: string) => boolean) | null | undefined;
+
 /** Creates an ajv instance with formats and our keywords; draft 2020-12 when the schema asks for it. */
 export function createAjv(schema: JsonSchema, options: SchemaOptions = {}): AjvType {
   const runtime = ajvRuntime();
@@ -57,9 +58,9 @@ export function createAjv(schema: JsonSchema, options: SchemaOptions = {}): AjvT
     code: options.code ?? { optimize: false },
   });
   runtime.addFormats(ajv);
-  // ajv-formats' `uri`, with the faster start of uri-fast-path.ts (the same answers).
-  const uri = fastUriFormat(runtime.formats.source, runtime.formats.fullFormats.uri);
-  if (uri) ajv.addFormat('uri', uri);
+  // ajv-formats' `uri`, with the faster start of uri-fast-path.ts (the same answers); made once.
+  if (fastUri === undefined) fastUri = fastUriFormat(runtime.formats.source, runtime.formats.fullFormats.uri) ?? null;
+  if (fastUri) ajv.addFormat('uri', fastUri);
   ajv.addKeyword(sensitiveKeyword(runtime.codegen));
   return ajv;
 }
@@ -140,18 +141,15 @@ const metaValidators = new Map<string, MetaValidator | undefined>();
 
 /**
  * dist/meta/<file>.cjs, required on first use. Absent when running from src without a build, or made by
- * another ajv version than the one installed (its messages could differ): then ajv validates as before.
+ * another ajv version than the one loaded (its messages could differ): then ajv validates as before.
  */
 function precompiledMeta(file: string): MetaValidator | undefined {
   if (metaValidators.has(file)) return metaValidators.get(file);
   let validate: MetaValidator | undefined;
-  // From dist/fernet-config.mjs, which this module is bundled into, or from dist/src/schema/compile.js.
-  for (const dir of ['./meta/', '../../meta/']) {
-    const path = fileURLToPath(new URL(`${dir}${file}.cjs`, import.meta.url));
-    if (!existsSync(path)) continue;
+  const path = builtFile(`meta/${file}.cjs`);
+  if (path !== undefined) {
     const module = require(path) as MetaValidator & { ajvVersion?: string };
     if (module.ajvVersion === ajvRuntime().ajvVersion) validate = module;
-    break;
   }
   metaValidators.set(file, validate);
   return validate;
