@@ -17,7 +17,6 @@
  * remove, or when removing could change a match: backreferences or capturing groups would be renumbered.
  */
 export function withoutBracketAlternatives(source: string): string | undefined {
-  if (/\\[1-9]|\\k<|\((?!\?)|\(\?<(?![=!])/.test(stripClassesAndEscapes(source))) return undefined;
   const groups = scanGroups(source);
   if (groups === undefined) return undefined;
   // Characters to drop: each removed alternative, with the `|` before it when a kept alternative comes
@@ -100,28 +99,6 @@ export function fastUriFormat(formatsModule: string, original: (str: string) => 
   return (str) => (str.includes('[') ? original(str) : notFragment.test(str) && withoutIpLiteral.test(str));
 }
 
-/**
- * The source with character classes and escapes blanked out, so that only structure is left to inspect;
- * backreference escapes (`\1`, `\k<name>`) are kept.
- */
-function stripClassesAndEscapes(source: string): string {
-  let out = '';
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i]!;
-    if (c === '\\') {
-      const escaped = source.slice(i, i + 2);
-      out += /^\\[1-9k]$/.test(escaped) ? escaped : '__';
-      i++;
-    } else if (c === '[') {
-      const end = classEnd(source, i);
-      if (end < 0) return source;
-      out += '_'.repeat(end - i + 1);
-      i = end;
-    } else out += c;
-  }
-  return out;
-}
-
 /** The index of the `]` that closes the character class opening at `start`, or -1. */
 function classEnd(source: string, start: number): number {
   for (let i = start + 1; i < source.length; i++) {
@@ -133,7 +110,8 @@ function classEnd(source: string, start: number): number {
 
 /**
  * Every group's alternatives, as [start, end) spans of `source`; the whole expression counts as a group.
- * Undefined when the parentheses do not balance.
+ * Undefined when the parentheses do not balance, or when there is a capturing group or a backreference
+ * (removing an alternative could renumber what they refer to).
  */
 function scanGroups(source: string): [number, number][][] | undefined {
   const done: [number, number][][] = [];
@@ -141,13 +119,15 @@ function scanGroups(source: string): [number, number][][] | undefined {
   const stack: { start: number; alternatives: [number, number][] }[] = [{ start: 0, alternatives: [] }];
   for (let i = 0; i < source.length; i++) {
     const c = source[i]!;
-    if (c === '\\') i++;
-    else if (c === '[') {
+    if (c === '\\') {
+      if (/[1-9k]/.test(source[++i] ?? '')) return undefined;
+    } else if (c === '[') {
       i = classEnd(source, i);
       if (i < 0) return undefined;
     } else if (c === '(') {
-      // Past `(`, `(?:`, `(?=`, `(?!`, `(?<=` or `(?<!`: where the group's first alternative starts.
+      // Past `(?:`, `(?=`, `(?!`, `(?<=` or `(?<!`: where the group's first alternative starts.
       const prefix = /^\((?:\?(?:[:=!]|<[=!]))?/.exec(source.slice(i))![0];
+      if (prefix === '(') return undefined;
       stack.push({ start: i + prefix.length, alternatives: [] });
       i += prefix.length - 1;
     } else if (c === '|') {
