@@ -336,7 +336,8 @@ fs.writeFileSync(file, text.replace('5432', '6543'));`,
   it('removes the directories of an edit killed with SIGKILL on the next edit', () => {
     const c = setup();
     const pidFile = join(c.base, 'hang.pid');
-    const hang = editor(c, 'hang', `fs.writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => {}, 1000);`);
+    // By rename, as in interrupted() below: an empty pid file would read as 0, the whole process group.
+    const hang = editor(c, 'hang', `fs.writeFileSync(${JSON.stringify(pidFile + '.tmp')}, String(process.pid)); fs.renameSync(${JSON.stringify(pidFile + '.tmp')}, ${JSON.stringify(pidFile)}); setInterval(() => {}, 1000);`);
     const victim = spawnCli(['edit', 'config.enc'], { cwd: c.work, env: env(c, hang) });
     return (async () => {
       for (let i = 0; i < 400 && !existsSync(pidFile); i++) await sleep(25);
@@ -378,7 +379,13 @@ fs.writeFileSync(file, text.replace('5432', '6543'));`,
 describe('fcfg edit, interrupted', () => {
   async function interrupted(c: Case, editorBody: string, signal: NodeJS.Signals) {
     const ready = join(c.base, `ready-${signal}`);
-    const ed = editor(c, `wait-${signal}`, `${editorBody}\nfs.writeFileSync(${JSON.stringify(ready)}, String(process.pid));\nsetInterval(() => {}, 1000);`);
+    // The pid goes in by rename: a file the test could see before its content would read as pid 0, and
+    // process.kill(0, 0) signals our own process group, which always succeeds.
+    const ed = editor(
+      c,
+      `wait-${signal}`,
+      `${editorBody}\nfs.writeFileSync(${JSON.stringify(ready + '.tmp')}, String(process.pid));\nfs.renameSync(${JSON.stringify(ready + '.tmp')}, ${JSON.stringify(ready)});\nsetInterval(() => {}, 1000);`,
+    );
     const child = spawnCli(['edit', 'config.enc'], { cwd: c.work, env: env(c, ed) });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -386,6 +393,7 @@ describe('fcfg edit, interrupted', () => {
     for (let i = 0; i < 400 && !existsSync(ready); i++) await sleep(25);
     expect(existsSync(ready)).toBe(true);
     const pid = Number(readFileSync(ready, 'utf8'));
+    expect(pid).toBeGreaterThan(0);
     expect(readdirSync(c.root)).toHaveLength(1); // the edit is under way
     child.kill(signal);
     const status = await done;
