@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fernet } from '../src/fernet/fernet.js';
@@ -20,7 +20,6 @@ function exited(child: ReturnType<typeof spawnCli>): Promise<{ code: number | nu
 describe('atomic writes', () => {
   it('a writer killed at any instant leaves the old or the new config, never a broken one', async () => {
     const d = join(dir, 'kill');
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(d);
     const { keys } = makeKeyFile(d);
     const fernet = new Fernet(keys[0]!);
@@ -58,7 +57,6 @@ describe('atomic writes', () => {
 describe('concurrent writers', () => {
   it('N parallel `set`s of different keys all land', async () => {
     const d = join(dir, 'concurrent');
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(d);
     const { keys } = makeKeyFile(d);
     writeFileSync(join(d, 'config.enc'), new Fernet(keys[0]!).encrypt('{}\n') + '\n');
