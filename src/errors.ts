@@ -189,3 +189,12 @@ export class EnvExportError extends FernetConfigError {
 export class CommandNotFound extends FernetConfigError {
   static override code = 'ERR_COMMAND_NOT_FOUND';
 }
+
+/** A signal (SIGINT, SIGTERM, SIGHUP...) ended the operation; the CLI exits 128 + its number. */
+export class Interrupted extends Aborted {
+  readonly signal: NodeJS.Signals;
+  constructor(signal: NodeJS.Signals, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.signal = signal;
+  }
+}

@@ -34,11 +34,13 @@ export default async function run(config: string, program: string, args: string[
   const vars = flattenToEnv(value, { prefix: flags.prefix, text: opened.text });
   // What is already in the environment wins, as with the loader's env overrides (file < env): a one-off
   // `APP_DEBUG=1 fcfg run ...` works, and an empty prefix can never replace PATH or HOME.
+  const exported = Object.entries(vars).filter(([name]) => process.env[name] === undefined);
+  checkEnvSizes(exported);
   const env = { ...vars, ...process.env };
 
   const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;
   try {
-    return await runChild(program, args, env);
+    return await runChild(program, args, env, exported);
   } catch (e) {
     reportError(e, debug);
     if (e instanceof CommandNotFound) return 127;
@@ -47,7 +49,33 @@ export default async function run(config: string, program: string, args: string[
   }
 }
 
-function runChild(program: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+/**
+ * Linux refuses (E2BIG) any one environment string `NAME=value` longer than MAX_ARG_STRLEN, 32 pages of
+ * 4 KiB = 131072 bytes counting its NUL (include/uapi/linux/binfmts.h). Checked before spawning so the
+ * message can name the variable; the limit on the whole environment depends on the stack limit and is
+ * mapped from E2BIG after the fact.
+ */
+const MAX_ARG_STRLEN = 128 * 1024;
+
+/** Size of `NAME=value` as execve(2) counts it, NUL included, in bytes. */
+const envStringBytes = ([name, value]: [string, string]): number => Buffer.byteLength(name) + 1 + Buffer.byteLength(value) + 1;
+
+function checkEnvSizes(vars: [string, string][]): void {
+  if (process.platform !== 'linux') return;
+  for (const entry of vars) {
+    const size = envStringBytes(entry);
+    if (size > MAX_ARG_STRLEN) throw tooLarge(entry[0], size, `the system limit for one variable is ${MAX_ARG_STRLEN} bytes`);
+  }
+}
+
+function tooLarge(name: string, size: number, limit: string, cause?: unknown): EnvExportError {
+  return new EnvExportError(`${name} is too large for the environment (${size} bytes; ${limit})`, {
+    cause,
+    hint: 'keep large values out of the environment: read them with `fcfg get`, or have the program load the config itself',
+  });
+}
+
+function runChild(program: string, args: string[], env: NodeJS.ProcessEnv, exported: [string, string][]): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, { stdio: 'inherit', env });
     const handlers = new Map<NodeJS.Signals, () => void>();
@@ -69,7 +97,7 @@ function runChild(program: string, args: string[], env: NodeJS.ProcessEnv): Prom
       // Only a failure to start matters; a failed kill() of a running child also lands here.
       if (child.pid !== undefined) return;
       cleanup();
-      reject(spawnError(e, program));
+      reject(spawnError(e, program, exported));
     });
     child.once('exit', (code, signal) => {
       cleanup();
@@ -78,15 +106,21 @@ function runChild(program: string, args: string[], env: NodeJS.ProcessEnv): Prom
   });
 }
 
-function spawnError(e: NodeJS.ErrnoException, program: string): Error {
+function spawnError(e: NodeJS.ErrnoException, program: string, exported: [string, string][]): Error {
   switch (e.code) {
     case 'ENOENT':
       return new CommandNotFound(`command not found: ${program}`, { cause: e, hint: 'check the name and your PATH; put -- before the command' });
     case 'EACCES':
     case 'EPERM':
       return new FileAccessError(`${program} cannot be run: permission denied`, { cause: e, hint: `is it executable? chmod +x ${program}` });
-    case 'E2BIG':
-      return new EnvExportError('the config is too large to pass as environment variables', { cause: e, hint: 'the system limits each variable and the environment as a whole' });
+    case 'E2BIG': {
+      // The environment as a whole is over the limit: name the largest variable, the likeliest culprit.
+      let largest: [string, string] | undefined;
+      for (const entry of exported) if (largest === undefined || envStringBytes(entry) > envStringBytes(largest)) largest = entry;
+      const total = exported.reduce((sum, entry) => sum + envStringBytes(entry), 0);
+      if (largest === undefined) return new EnvExportError('the environment is too large for the system to start the program', { cause: e });
+      return tooLarge(largest[0], envStringBytes(largest), `the config's variables take ${total} bytes, more than the system allows in all`, e);
+    }
     default:
       return new FileAccessError(`${program} could not be started (${e.code ?? 'error'})`, { cause: e });
   }

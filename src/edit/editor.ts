@@ -1,4 +1,6 @@
+import { closeSync, openSync } from 'node:fs';
 import { basename } from 'node:path';
+import type { StdioOptions } from 'node:child_process';
 import { UsageError } from '../errors.js';
 import { isFile } from '../fs/read.js';
 
@@ -6,8 +8,11 @@ import { isFile } from '../fs/read.js';
 export interface EditorCommand {
   file: string;
   args: string[];
-  /** Where it came from, for messages: "VISUAL", "EDITOR" or "default". */
-  source: 'VISUAL' | 'EDITOR' | 'default';
+  /**
+   * Where it came from, for messages: "VISUAL", "EDITOR", "default", or "npm" for the `EDITOR=vi` that
+   * npm puts in the environment of `npm run` and `npx` when the user set none (see npmSetEditor).
+   */
+  source: 'VISUAL' | 'EDITOR' | 'default' | 'npm';
 }
 
 /**
@@ -67,6 +72,7 @@ export function splitCommandLine(line: string, what = 'the command'): string[] {
  * still works; otherwise it is split into words (see splitCommandLine).
  */
 export function editorCommand(env: Record<string, string | undefined> = process.env, platform: NodeJS.Platform = process.platform): EditorCommand {
+  if (npmSetEditor(env)) return { file: 'vi', args: [], source: 'npm' };
   for (const source of ['VISUAL', 'EDITOR'] as const) {
     const value = env[source]?.trim();
     if (!value) continue;
@@ -78,9 +84,52 @@ export function editorCommand(env: Record<string, string | undefined> = process.
   return { file: platform === 'win32' ? 'notepad' : 'vi', args: [], source: 'default' };
 }
 
-/** Was an editor chosen explicitly (VISUAL or EDITOR set to something)? */
+/** Was an editor chosen explicitly (VISUAL or EDITOR set to something, and not by npm)? */
 export function editorIsConfigured(env: Record<string, string | undefined> = process.env): boolean {
+  if (npmSetEditor(env)) return false;
   return Boolean(env['VISUAL']?.trim() || env['EDITOR']?.trim());
+}
+
+/**
+ * Is `EDITOR=vi` most likely npm's and not the user's? npm (its `editor` setting, @npmcli/config) exports
+ * EDITOR to every script it runs — `npm run`, `npx`, `npm exec` — and when the user has neither EDITOR
+ * nor VISUAL that value is its default, `vi`. Such a process carries npm's own variables (npm_execpath,
+ * npm_command, npm_lifecycle_event); an `npm_config_editor` means the user configured npm's editor.
+ * A user who really set EDITOR=vi under npm is read the same way, which only matters without a
+ * terminal, where vi cannot work anyway.
+ */
+export function npmSetEditor(env: Record<string, string | undefined> = process.env): boolean {
+  const underNpm = Boolean(env['npm_execpath'] || env['npm_command'] || env['npm_lifecycle_event']);
+  return underNpm && !env['VISUAL']?.trim() && env['EDITOR']?.trim() === 'vi' && !env['npm_config_editor'];
+}
+
+export interface EditorStdio {
+  stdio: StdioOptions;
+  /** Closes the terminal opened for the editor, if any; call once it has exited. */
+  close(): void;
+}
+
+/**
+ * The editor's standard streams. A terminal editor draws the plaintext on its standard output, so that
+ * must never be a pipe or file (a CI log, `fcfg edit c.enc > out`): where ours is not a terminal, the
+ * editor gets the controlling terminal (/dev/tty) when there is one, else nothing (/dev/null). Its input
+ * likewise comes from the terminal when ours is redirected. Errors still go to our standard error.
+ */
+export function editorStdio(stdinIsTTY = process.stdin.isTTY === true, stdoutIsTTY = process.stdout.isTTY === true): EditorStdio {
+  if (stdinIsTTY && stdoutIsTTY) return { stdio: 'inherit', close: () => {} };
+  let tty: number | undefined;
+  try {
+    tty = openSync('/dev/tty', 'r+');
+  } catch {
+    // no controlling terminal (CI, a service, a detached job)
+  }
+  const fd = tty;
+  return {
+    stdio: [stdinIsTTY ? 'inherit' : (fd ?? 'inherit'), stdoutIsTTY ? 'inherit' : (fd ?? 'ignore'), 'inherit'],
+    close: () => {
+      if (fd !== undefined) closeSync(fd);
+    },
+  };
 }
 
 /**
