@@ -10,7 +10,7 @@ import { Fernet } from '../src/fernet/fernet.js';
 import { generateKey } from '../src/fernet/key.js';
 import { KeyRing } from '../src/keys/ring.js';
 import { findDrafts, keepDraft, readDraft, tokenId } from '../src/edit/draft.js';
-import { editorCommand, missingWaitFlag, splitCommandLine } from '../src/edit/editor.js';
+import { editorCommand, editorIsConfigured, missingWaitFlag, npmSetEditor, splitCommandLine } from '../src/edit/editor.js';
 import { checkEdit, editFileName, openForEdit, readEditedFile, saveEdit, schemaReference } from '../src/edit/session.js';
 import { skeletonFromSchema } from '../src/edit/skeleton.js';
 import { chooseTempRoot, createPrivateDir, removePrivateDir, sweepAbandonedDirs, writePrivateFile } from '../src/edit/tempdir.js';
@@ -64,6 +64,23 @@ describe('editorCommand', () => {
     expect(missingWaitFlag({ file: 'kate', args: [], source: 'EDITOR' })).toBe('--block');
     expect(missingWaitFlag({ file: 'vim', args: [], source: 'EDITOR' })).toBeUndefined();
     expect(missingWaitFlag({ file: 'emacsclient', args: ['-t'], source: 'EDITOR' })).toBeUndefined();
+  });
+});
+
+describe("npm's EDITOR=vi", () => {
+  const npm = { npm_execpath: '/usr/lib/node_modules/npm/bin/npm-cli.js', npm_command: 'run-script', npm_lifecycle_event: 'edit' };
+  it.each([
+    ['npm run, EDITOR unset by the user', { ...npm, EDITOR: 'vi' }, true],
+    ['npx (npm exec)', { npm_execpath: 'npm-cli.js', npm_command: 'exec', npm_lifecycle_event: 'npx', EDITOR: 'vi' }, true],
+    ['not under npm: the user chose vi', { EDITOR: 'vi' }, false],
+    ['under npm, another editor', { ...npm, EDITOR: 'nano' }, false],
+    ['under npm, VISUAL set', { ...npm, EDITOR: 'vi', VISUAL: 'vim' }, false],
+    ['npm configured with editor=vi', { ...npm, EDITOR: 'vi', npm_config_editor: 'vi' }, false],
+    ['under npm, a script', { ...npm, EDITOR: './edit.sh' }, false],
+  ])('%s', (_name, env, fromNpm) => {
+    expect(npmSetEditor(env)).toBe(fromNpm);
+    expect(editorIsConfigured(env)).toBe(!fromNpm);
+    expect(editorCommand(env).source).toBe(fromNpm ? 'npm' : env.VISUAL ? 'VISUAL' : 'EDITOR');
   });
 });
 

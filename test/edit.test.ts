@@ -4,11 +4,14 @@
  * checking that the temp root ($FERNET_CONFIG_TMPDIR) is empty and that no file anywhere in the test's
  * tree holds the secret in clear.
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { constants } from 'node:os';
 import { Fernet } from '../src/fernet/fernet.js';
+import { TERMINATING_SIGNALS } from '../src/edit/signals.js';
 import { CLI, makeKeyFile, runCli, spawnCli, useTempDirs, type CliResult } from './helpers/cli.js';
 import { runCliInPty } from './helpers/pty.js';
 
@@ -390,7 +393,7 @@ describe('fcfg edit, interrupted', () => {
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    for (let i = 0; i < 400 && !existsSync(ready); i++) await sleep(25);
+    for (let i = 0; i < 1200 && !existsSync(ready); i++) await sleep(25);
     expect(existsSync(ready)).toBe(true);
     const pid = Number(readFileSync(ready, 'utf8'));
     expect(pid).toBeGreaterThan(0);
@@ -432,6 +435,29 @@ describe('fcfg edit, interrupted', () => {
     expect(readFileSync(c.config, 'utf8')).toBe(before);
     expect(draftText(c)).toBe(c.text.replace('5432', '4444'));
     expectClean(c, { stdout: '', stderr: r.stderr });
+  });
+
+  // Every terminating signal Node lets us catch, each with and without unsaved text (alternating).
+  describe.concurrent('every terminating signal', () => {
+    TERMINATING_SIGNALS.forEach((signal, i) => {
+      const edits = i % 2 === 0;
+      it(`${signal}${edits ? ' after an edit' : ''}: editor ended, temp directory removed, ${edits ? 'draft kept' : 'no draft'}, exit 128+N`, async () => {
+        const c = setup();
+        const before = readFileSync(c.config, 'utf8');
+        const r = await interrupted(c, edits ? `fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('5432', '4321'));` : '', signal);
+        expect(r.stderr).toContain(`interrupted by ${signal}; config.enc was not changed [ERR_ABORTED]`);
+        expect(r.status).toBe(128 + constants.signals[signal]);
+        expect(r.editorAlive).toBe(false);
+        expect(readFileSync(c.config, 'utf8')).toBe(before);
+        if (edits) {
+          expect(draftText(c)).toBe(c.text.replace('5432', '4321'));
+          expect(r.stderr).toContain('fcfg edit config.enc --resume');
+        } else {
+          expect(existsSync(`${c.config}.draft`)).toBe(false);
+        }
+        expectClean(c, { stdout: '', stderr: r.stderr });
+      });
+    });
   });
 
   it('kills an editor that ignores the signal, then cleans up', async () => {
@@ -486,5 +512,102 @@ else fs.writeFileSync(file, t.replace('5432,', '5435'));`,
     expect(existsSync(`${c.config}.draft`)).toBe(false);
     chmodSync(c.config, 0o600);
     expectClean(c, { stdout: resumed.output, stderr: '' });
+  });
+});
+
+describe('fcfg edit without a terminal', () => {
+  /** A `vi` first in PATH that behaves like one run without a terminal: the file goes to its stdout. */
+  function fakeVi(c: Case): { path: string; ran: string } {
+    const ran = join(c.base, 'vi-ran');
+    writeFileSync(join(c.bin, 'vi'), `#!/bin/sh\necho ran > '${ran}'\ncat "$1"\n`, { mode: 0o755 });
+    return { path: `${c.bin}:${process.env['PATH'] ?? ''}`, ran };
+  }
+  const NPM = { npm_execpath: '/usr/lib/node_modules/npm/bin/npm-cli.js', npm_command: 'exec', npm_lifecycle_event: 'npx' };
+
+  it("refuses npm's EDITOR=vi (npx, npm run) instead of running vi", () => {
+    const c = setup();
+    const vi = fakeVi(c);
+    const r = edit(c, 'vi', [], { ...NPM, PATH: vi.path });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('no editor: EDITOR=vi was set by npm');
+    expect(r.stderr).toContain('[ERR_USAGE]');
+    expect(r.stdout).toBe('');
+    expect(existsSync(vi.ran)).toBe(false);
+    expectClean(c, r);
+  });
+
+  it('still runs an editor the user chose under npm', () => {
+    const c = setup();
+    const r = edit(c, editor(c, 'scripted', `fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('5432', '5439'));`), [], NPM);
+    expect(r.stderr).toContain('saved config.enc');
+    expect(r.status).toBe(0);
+    expect(decrypt(c)).toBe(c.text.replace('5432', '5439'));
+    expectClean(c, r);
+  });
+
+  it("never lets an editor write to a standard output that is not a terminal", () => {
+    const c = setup();
+    const vi = fakeVi(c);
+    // The user's own EDITOR=vi is run (it may be a script), but what it prints goes nowhere near our stdout.
+    const r = edit(c, 'vi', [], { PATH: vi.path, npm_execpath: undefined, npm_command: undefined, npm_lifecycle_event: undefined });
+    expect(existsSync(vi.ran)).toBe(true);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('');
+    expectClean(c, r);
+  });
+});
+
+describe('fcfg edit on a full disk', () => {
+  const root = process.getuid?.() === 0;
+  if (!root) it.skip('needs root to mount a small tmpfs (skipped: not root)', () => {});
+
+  it.runIf(root)('keeps the temp directory, says where the text is and how to finish; a later edit does not sweep it', () => {
+    const c = setup();
+    const disk = join(c.base, 'disk');
+    mkdirSync(disk);
+    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', disk], { encoding: 'utf8' });
+    if (mount.status !== 0) {
+      console.warn(`skipped: cannot mount a tmpfs (${mount.stderr.trim()})`);
+      return;
+    }
+    try {
+      copyFileSync(c.config, join(disk, 'config.enc'));
+      copyFileSync(join(c.work, 'secret.key'), join(disk, 'secret.key'));
+      const before = readFileSync(join(disk, 'config.enc'), 'utf8');
+      const filler = join(disk, 'filler');
+      // Edits, then fills the disk the config lives on: neither the config nor a draft can be written.
+      const ed = editor(
+        c,
+        'fill-disk',
+        `fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('5432', '2345'));
+const fd = fs.openSync(${JSON.stringify(filler)}, 'w');
+try { for (let i = 0; i < 10000; i++) fs.writeSync(fd, Buffer.alloc(4096, 1)); } catch (e) { if (e.code !== 'ENOSPC') throw e; }
+fs.closeSync(fd);`,
+      );
+      const r = runCli(['edit', 'config.enc'], { cwd: disk, env: env(c, ed) });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/ENOSPC|no space/i);
+      expect(readFileSync(join(disk, 'config.enc'), 'utf8')).toBe(before);
+      const kept = readdirSync(c.root);
+      expect(kept).toHaveLength(1);
+      expect(kept[0]).toMatch(/^fcfg-kept-/);
+      const keptFile = join(c.root, kept[0]!, 'config.json');
+      expect(readFileSync(keptFile, 'utf8')).toBe(c.text.replace('5432', '2345'));
+      expect(r.stderr).toContain(`your text is still in clear in ${keptFile}`);
+      expect(r.stderr).toContain(`fcfg encrypt ${keptFile} -o config.enc --force`);
+      expect(r.stderr).toContain(`rm -r ${join(c.root, kept[0]!)}`);
+      expect(r.stdout).not.toContain(c.marker);
+      expect(r.stderr).not.toContain(c.marker);
+
+      // With room again, the next edit works and leaves the kept text alone.
+      rmSync(filler);
+      rmSync(join(disk, 'config.enc.lock'), { force: true });
+      const next = runCli(['edit', 'config.enc'], { cwd: disk, env: env(c, editor(c, 'noop', '')) });
+      expect(next.status).toBe(0);
+      expect(readFileSync(keptFile, 'utf8')).toBe(c.text.replace('5432', '2345'));
+      rmSync(join(c.root, kept[0]!), { recursive: true });
+    } finally {
+      spawnSync('umount', [disk]);
+    }
   });
 });
