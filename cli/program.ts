@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { CliCommand } from './usage.js';
 
 /**
  * Every command is declared here; each action lives in its own module under ./commands and is imported
@@ -36,52 +37,68 @@ function version(): string {
   return pkg.version;
 }
 
-export function buildProgram(): Command {
-  const program = new Command('fernet-config')
-    .description('Encrypted JSON config files in the Fernet format (compatible with Python cryptography.fernet)')
-    .version(version(), '-V, --version')
+/** Help is wrapped to 80 columns, the width of a default terminal, whatever the terminal is. */
+const HELP_WIDTH = 80;
+
+/**
+ * Declares the program. `name` is the program as invoked (`fcfg` or `fernet-config`), so usage lines read
+ * the way the user typed it. Wording follows git's help: lowercase descriptions without a final period,
+ * `<required>` and `[optional]` arguments, and a short summary per command in the list.
+ */
+export function buildProgram(name = 'fernet-config'): Command {
+  const program = new CliCommand(name)
+    .description('encrypted JSON config files in the Fernet format (compatible with Python cryptography.fernet)')
+    .version(version(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
     .option('--debug', 'print stack traces on errors (never secrets)')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureHelp({ sortSubcommands: false })
+    .configureHelp({
+      sortSubcommands: false,
+      helpWidth: Math.min(process.stdout.columns || HELP_WIDTH, HELP_WIDTH),
+      // The list names each command and sums it up, as `git help` does; its arguments are in its own help.
+      subcommandTerm: (cmd) => cmd.name(),
+    })
+    .addHelpCommand('help [command]', 'show help for a command')
     .addHelpText(
       'after',
       `
 Key resolution, first match wins:
-  1. --key-file PATH, --key KEYS or --key-command CMD
+  1. --key-file <path>, --key <keys> or --key-command <cmd>
   2. env FERNET_CONFIG_KEY (keys separated by commas or whitespace)
   3. env FERNET_CONFIG_KEY_FILE
   4. env FERNET_CONFIG_KEY_COMMAND
   5. <name>.key beside <name>.enc
-  6. secret.key beside the config file`,
-    );
-  // Subcommands inherit exitOverride and this output, so usage errors come back to run() (exit 2).
-  program.configureOutput({ outputError: (text, write) => write(`fernet-config: ${text.replace(/^error: /, '')}`) });
-  const add = (name: string) => program.command(name);
+  6. secret.key beside the config file
 
-  add('keygen')
-    .description('create a key file (mode 0600); "-" prints the key')
+Run '${name} <command> --help' for the options of one command.`,
+    );
+  // Errors reach run() as exceptions (exitOverride, CliCommand.error); commander itself prints nothing.
+  program.configureOutput({ outputError: () => {} });
+  const add = (name: string, summary: string, options?: { hidden?: boolean }) => program.command(name, options).summary(summary);
+
+  add('keygen', 'create a key file')
+    .description('create a key file (mode 0600); "-" prints the key instead')
     .argument('[path]', 'key file to create', 'secret.key')
     .option('-f, --force', 'replace an existing key file (its old keys are lost)')
     .option('-a, --add', 'prepend a new primary key to an existing key ring, keeping the old keys')
     .option('--json', 'print a JSON report')
     .action(lazy('keygen'));
 
-  withKeys(add('encrypt'))
-    .description('encrypt a JSON file (or "-" for stdin) into a config file')
+  withKeys(add('encrypt', 'encrypt a JSON file into a config file'))
+    .description('encrypt a JSON file (or "-" for standard input) into a config file')
     .argument('<input>', 'JSON file, or - for standard input')
-    .option('-o, --output <path>', 'where to write (default: INPUT with .json replaced by .enc; stdout for -)')
+    .option('-o, --output <path>', 'where to write (default: <input> with .json replaced by .enc; stdout for -)')
     .option('--schema <file>', 'refuse content that does not match this JSON Schema')
     .action(lazy('encrypt'));
 
-  withRedaction(withKeys(add('decrypt')))
-    .description('decrypt a config file to stdout, or to a 0600 file')
+  withRedaction(withKeys(add('decrypt', 'print the plaintext of a config')))
+    .description('decrypt a config file to standard output, or to a 0600 file')
     .argument('<config>', 'encrypted config file')
     .option('-o, --output <path>', 'write the plaintext to this file (mode 0600) instead of stdout')
     .option('--ttl <seconds>', 'fail when the config was encrypted longer ago than this', parseSeconds)
     .action(lazy('decrypt'));
 
-  withRedaction(withKeys(add('get')))
+  withRedaction(withKeys(add('get', 'print one value')))
     .description('print one value (strings raw, anything else as JSON)')
     .argument('<config>', 'encrypted config file')
     .argument('<path>', 'dot path, e.g. database.password or servers.0.host')
@@ -89,23 +106,26 @@ Key resolution, first match wins:
     .option('--ttl <seconds>', 'fail when the config is older than this', parseSeconds)
     .action(lazy('get'));
 
-  withKeys(add('set'))
-    .description('set one value (creates the config and missing objects); prompts when VALUE is omitted on a terminal')
+  withKeys(add('set', 'set one value'))
+    .description(
+      'set one value (creates the config and missing objects); prompts for <value> when it is left out on a ' +
+        'terminal. A value that starts with "-" goes after --: set <config> <path> -- <value>',
+    )
     .argument('<config>', 'encrypted config file')
     .argument('<path>', 'dot path, e.g. database.password')
     .argument('[value]', 'JSON value, or a string when it does not parse as JSON')
-    .option('-s, --string', 'store VALUE as a string even if it parses as JSON')
+    .option('-s, --string', 'store <value> as a string even if it parses as JSON')
     .option('--stdin', 'read the value from standard input (keeps secrets out of shell history)')
     .option('--schema <file>', 'refuse the change when the result does not match this JSON Schema')
     .action(lazy('set'));
 
-  withKeys(add('unset'))
+  withKeys(add('unset', 'remove one value'))
     .description('remove one value')
     .argument('<config>', 'encrypted config file')
     .argument('<path>', 'dot path')
     .action(lazy('unset'));
 
-  withKeys(add('validate'))
+  withKeys(add('validate', 'check a config against a JSON Schema'))
     .description('check a config against a JSON Schema (violations as path: message, never values)')
     .argument('<config>', 'encrypted config file')
     .requiredOption('--schema <file>', 'JSON Schema')
@@ -113,27 +133,32 @@ Key resolution, first match wins:
     .action(lazy('validate'));
 
   // --- edit (issue 4) ---
-  withKeys(add('edit'))
+  withKeys(add('edit', 'edit a config in your editor'))
     .description('edit a config in your editor; the plaintext lives only in a private temp directory (creates a missing config)')
     .argument('<config>', 'encrypted config file (created when missing)')
     .option('--schema <file>', 'refuse to save content that does not match this JSON Schema; a new config starts from its defaults and required properties')
-    .option('--resume', 'continue an edit that was kept as CONFIG.draft')
-    .option('--draft <file>', 'the draft to continue (implies --resume; default CONFIG.draft)')
-    .option('--discard-draft', "delete CONFIG's drafts, then edit the config")
+    .option('--resume', 'continue an edit that was kept as <config>.draft')
+    .option('--draft <file>', 'the draft to continue (implies --resume; default <config>.draft)')
+    .option('--discard-draft', "delete the config's drafts, then edit it")
     .addHelpText(
       'after',
       `
-The editor is $VISUAL, else $EDITOR, else vi; it may carry arguments. GUI editors must be told to
-wait: EDITOR="code --wait", "subl -w", "emacsclient -t". Nothing is saved when the editor exits
-non-zero (vim: :cq). Invalid JSON or schema violations: re-open or stop on a terminal; otherwise,
-and whenever the config changed on disk meanwhile, the edit is kept encrypted in CONFIG.draft.
-Without --schema, a local "$schema" named in the document validates it. The temp directory is
-in $FERNET_CONFIG_TMPDIR, else $XDG_RUNTIME_DIR or /dev/shm (memory), else the system temp dir.`,
+The editor is $VISUAL, else $EDITOR, else vi; it may carry arguments. GUI
+editors must be told to wait: EDITOR="code --wait", "subl -w", "emacsclient -t".
+Nothing is saved when the editor exits non-zero (vim: :cq). Invalid JSON or
+schema violations: re-open or stop on a terminal; otherwise, and whenever the
+config changed on disk meanwhile, the edit is kept encrypted in <config>.draft.
+If not even that can be written (a full disk), the temp directory stays and the
+message says how to finish. Without --schema, a local "$schema" named in the
+document validates it. Without a terminal, only an editor set in VISUAL or
+EDITOR runs (not the EDITOR=vi that npm sets). The temp directory is in
+$FERNET_CONFIG_TMPDIR, else $XDG_RUNTIME_DIR or /dev/shm (memory), else the
+system temp directory.`,
     )
     .action(lazy('edit'));
 
   // --- loader tools (issue 5) ---
-  add('compile-schema')
+  add('compile-schema', 'compile a JSON Schema into a validator module')
     .description('compile a JSON Schema into a validator module that loadConfig({ validate }) uses without ajv')
     .argument('<schema>', 'JSON Schema file')
     .option('-o, --output <path>', 'module to write (.js or .mjs; default: stdout); its .d.ts is written beside it')
@@ -151,7 +176,7 @@ in $FERNET_CONFIG_TMPDIR, else $XDG_RUNTIME_DIR or /dev/shm (memory), else the s
     if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a non-negative number of days (fractions allowed)');
     return n;
   };
-  withKeys(add('rotate'))
+  withKeys(add('rotate', "re-encrypt configs under the key ring's primary key"))
     .description("re-encrypt configs under the key ring's primary key (all opened before any is written)")
     .argument('<config...>', 'encrypted config files')
     .option('-f, --force', 'also re-encrypt configs the primary key already opens')
@@ -160,7 +185,8 @@ in $FERNET_CONFIG_TMPDIR, else $XDG_RUNTIME_DIR or /dev/shm (memory), else the s
     .option('--json', 'print a JSON report')
     .action(lazy('rotate'));
 
-  const keys = add('keys').description('inspect and prune key rings');
+  const keys = add('keys', 'inspect and prune key rings (list, prune)').description('inspect and prune key rings');
+  keys.addHelpCommand(false);
   withKeys(keys.command('list'))
     .description('show index and fingerprint of each key (never the keys)')
     .argument('[keyfile]', 'key file (default: the usual key resolution, then ./secret.key)')
@@ -177,14 +203,14 @@ in $FERNET_CONFIG_TMPDIR, else $XDG_RUNTIME_DIR or /dev/shm (memory), else the s
     .option('--json', 'print a JSON report')
     .action(lazy('keys-prune'));
 
-  withKeys(add('status'))
+  withKeys(add('status', 'show which key opens each config, and its age'))
     .description('which key opens each config, when it was encrypted, its size; --max-age fails on old ones')
     .argument('<config...>', 'encrypted config files')
     .option('--max-age <days>', 'exit 1 when a config was encrypted longer ago than this (fractions allowed)', parseDays)
     .option('--json', 'print a JSON report')
     .action(lazy('status'));
 
-  withKeys(add('run'))
+  withKeys(add('run', 'run a program with the config as environment variables'))
     .description('run a program with the config as environment variables (database.password -> APP_DATABASE__PASSWORD)')
     .usage('[options] <config> -- <command> [args...]')
     .argument('<config>', 'encrypted config file')
@@ -196,10 +222,12 @@ in $FERNET_CONFIG_TMPDIR, else $XDG_RUNTIME_DIR or /dev/shm (memory), else the s
     .addHelpText(
       'after',
       `
-Names: keys upper-cased, other characters -> _, nesting -> __. Strings as they are, numbers as
-written, booleans true/false, arrays as JSON; null is left unset. Variables already set in the
-environment win (the loader's precedence: file < env). Exit status: the program's, 128+N when it
-is killed by signal N, 127 when it cannot be found.`,
+Names: keys upper-cased, other characters -> _, nesting -> __. Strings as they
+are, numbers as written, booleans true/false, arrays as JSON; null is left
+unset. Variables already set in the environment win (the loader's precedence:
+file < env). A value too large for the environment is an error naming it.
+Exit status: the program's, 128+N when it is killed by signal N, 127 when it
+cannot be found.`,
     )
     .action(lazy('run'));
 
@@ -219,20 +247,30 @@ is killed by signal N, 127 when it cannot be found.`,
     return n;
   };
 
-  driverKeys(add('git-setup'))
+  driverKeys(add('git-setup', 'make git diff and merge encrypted configs'))
     .description('make git diff show *.enc decrypted and merge them key by key (local git config + .gitattributes)')
     .option('--undo', 'remove exactly what git-setup added')
     .option('--schema <file>', 'mask values marked "sensitive": true in diffs')
     .option('--command <cmd>', 'how git should start fernet-config (default: this node and this CLI, by absolute path)')
+    .addHelpText(
+      'after',
+      `
+git-setup registers two plumbing commands, which git runs (they are not listed
+in --help, and people rarely need them):
+  textconv <file>       print an encrypted file as JSON, for git diff
+  merge-driver <base> <ours> <theirs> <path>
+                        three-way merge, key by key (git passes %O %A %B %P)
+Both take --key-file <path> and --key-command <cmd>; see their own --help.`,
+    )
     .action(lazy('git-setup'));
 
-  driverKeys(add('textconv'))
+  driverKeys(add('textconv', 'git diff textconv: an encrypted file as JSON', { hidden: true }))
     .description('print an encrypted file as canonical JSON (git diff textconv); without a key, the file as it is')
     .argument('<file>', 'encrypted file (git passes a temporary copy)')
     .option('--schema <file>', 'mask values marked "sensitive": true')
     .action(lazy('textconv'));
 
-  driverKeys(add('merge-driver'))
+  driverKeys(add('merge-driver', 'git merge driver for encrypted configs', { hidden: true }))
     .description('git merge driver: three-way merge of encrypted configs, key by key (git runs it: %O %A %B %P)')
     .argument('<base>', 'common ancestor (%O)')
     .argument('<ours>', 'our version; receives the result (%A)')
@@ -240,7 +278,7 @@ is killed by signal N, 127 when it cannot be found.`,
     .argument('<path>', 'the file in the work tree, for key lookup and messages (%P)')
     .action(lazy('merge-driver'));
 
-  withKeys(add('check'))
+  withKeys(add('check', 'find exposed key files, plaintext copies and broken configs'))
     .description('find committed or exposed key files, plaintext copies, and configs that fail to open or validate')
     .argument('[paths...]', 'files and directories to check (default: .)')
     .option('--schema <file>', 'also validate every config a key opens')
@@ -252,7 +290,7 @@ is killed by signal N, 127 when it cannot be found.`,
     .option('-f, --force', 'with --install-hook: append to a pre-commit hook fernet-config did not write')
     .action(lazy('check'));
 
-  add('scan')
+  add('scan', 'find likely secrets in files')
     .description('find likely secrets (keys, tokens, passwords) in files; exit 1 when there are any')
     .argument('[paths...]', 'files and directories (default: .); git-ignored files are skipped')
     .option('--staged', 'scan only what is staged for commit, and only the lines it adds')

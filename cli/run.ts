@@ -1,22 +1,22 @@
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
 import { reportError } from './report.js';
+import { CommandLineError, programName, usageErrorFrom } from './usage.js';
 
 /** Parses argv, runs the command, and returns the exit status (0 ok, 1 failure, 2 usage). */
 export async function run(argv: string[]): Promise<number> {
   // After `--` the words belong to another program (`fcfg run c.enc -- app --debug`).
   const end = argv.indexOf('--');
   const debug = (end === -1 ? argv : argv.slice(0, end)).includes('--debug');
-  const program = buildProgram();
+  const program = buildProgram(programName(argv));
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // Help and version are "errors" to commander; usage mistakes exit 2 like other CLIs.
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      return 2;
-    }
+    // A mistake on the command line, found by the parser: our shape, exit 2, no stack even with --debug.
+    if (e instanceof CommandLineError) return reportError(usageErrorFrom(e), false);
+    // Help and version end parsing by "throwing" under exitOverride; they succeeded.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     return reportError(e, debug);
   }
 }

@@ -77,7 +77,14 @@ function tooLarge(name: string, size: number, limit: string, cause?: unknown): E
 
 function runChild(program: string, args: string[], env: NodeJS.ProcessEnv, exported: [string, string][]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { stdio: 'inherit', env });
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(program, args, { stdio: 'inherit', env });
+    } catch (e) {
+      // Some failures (E2BIG) come from spawn itself rather than as an 'error' event.
+      reject(spawnError(e as NodeJS.ErrnoException, program, exported));
+      return;
+    }
     const handlers = new Map<NodeJS.Signals, () => void>();
     const cleanup = () => {
       for (const [signal, handler] of handlers) process.removeListener(signal, handler);
