@@ -77,10 +77,10 @@ describe("npm's EDITOR=vi", () => {
     ['under npm, VISUAL set', { ...npm, EDITOR: 'vi', VISUAL: 'vim' }, false],
     ['npm configured with editor=vi', { ...npm, EDITOR: 'vi', npm_config_editor: 'vi' }, false],
     ['under npm, a script', { ...npm, EDITOR: './edit.sh' }, false],
-  ])('%s', (_name, env, fromNpm) => {
+  ] as [string, Record<string, string | undefined>, boolean][])('%s', (_name, env, fromNpm) => {
     expect(npmSetEditor(env)).toBe(fromNpm);
     expect(editorIsConfigured(env)).toBe(!fromNpm);
-    expect(editorCommand(env).source).toBe(fromNpm ? 'npm' : env.VISUAL ? 'VISUAL' : 'EDITOR');
+    expect(editorCommand(env).source).toBe(fromNpm ? 'npm' : env['VISUAL'] ? 'VISUAL' : 'EDITOR');
   });
 });
 
