@@ -28,7 +28,12 @@ export class CliCommand extends Command {
 
   // A command group run without its subcommand (`fcfg`, `fcfg keys`): a usage error, not a help page.
   override help(context?: { error?: boolean } | ((s: string) => string)): never {
-    if (typeof context === 'object' && context?.error) throw new CommandLineError(this, 'missing command', 'fcfg.missingCommand');
+    if (typeof context === 'object' && context?.error) {
+      // `fcfg help nope` ends here too, with the words still in this.args.
+      const [first, second] = this.args;
+      if (first === 'help' && second !== undefined) throw new CommandLineError(this, `unknown command '${second}'`, 'commander.unknownCommand');
+      throw new CommandLineError(this, 'missing command', 'fcfg.missingCommand');
+    }
     return super.help(context as never);
   }
 }

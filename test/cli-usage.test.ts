@@ -24,6 +24,7 @@ describe('usage errors', () => {
     ['unknown command that may be a value', [SECRET.slice(1)], 'unknown command (not shown', 'lists the commands'],
     ['unknown subcommand', ['keys', 'prne'], "unknown command 'prne'", 'did you mean `fernet-config keys prune`?'],
     ['no command', [], 'missing command', '`fernet-config --help` lists the commands'],
+    ['help for an unknown command', ['help', 'nope'], "unknown command 'nope'", '`fernet-config --help` lists the commands'],
     ['no subcommand', ['keys'], 'missing command', '`fernet-config keys --help`'],
     ['unknown option, with a suggestion', ['get', 'c.enc', 'a', '--jsno'], "unknown option '--jsno'", 'did you mean --json?'],
     ['unknown option, nothing close', ['get', 'c.enc', 'a', '--frobnicate'], "unknown option '--frobnicate'", 'see `fernet-config get --help`'],
