@@ -1,5 +1,7 @@
 import { ConfigValidationError, FernetConfigError, UsageError } from '../src/errors.js';
 
+// Always the package's name, also when run as `fcfg`: the documented shape scripts and log filters match.
+// Usage lines and hints, which the user reads and copies, name the program as invoked instead.
 const PREFIX = 'fernet-config';
 
 /**

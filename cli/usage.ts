@@ -80,7 +80,10 @@ export function usageErrorFrom(e: CommandLineError): UsageError {
     case 'commander.unknownOption': {
       const flag = /^unknown option '(.*)'$/.exec(first)?.[1] ?? '';
       const name = flag.includes('=') ? flag.slice(0, flag.indexOf('=')) : flag;
-      const shown = OPTION_NAME.test(name);
+      // `set` takes a value on the command line, so there even a name-shaped word may be one (`--hunter2`):
+      // it is shown only when it is a near miss of one of our options.
+      const takesValue = cmd.name() === 'set' && cmd.parent?.parent === null;
+      const shown = OPTION_NAME.test(name) && (suggestion !== undefined || !takesValue);
       const message = shown ? `unknown option '${name}'` : 'unknown option (not shown: it may be a value)';
       const didYouMean = suggestion !== undefined ? `did you mean ${suggestion}? ` : '';
       if (isRun) {
@@ -90,7 +93,7 @@ export function usageErrorFrom(e: CommandLineError): UsageError {
       }
       if (suggestion !== undefined) return new UsageError(message, { hint: `did you mean ${suggestion}?` });
       if (!shown || flag.includes('=')) {
-        const example = cmd.name() === 'set' && cmd.parent?.parent === null ? `\`${where} <config> <path> -- <value>\`` : `\`${where} [options] -- <arguments>\``;
+        const example = takesValue ? `\`${where} <config> <path> -- <value>\`` : `\`${where} [options] -- <arguments>\``;
         return new UsageError(message, { hint: `a value that starts with "-" goes after --, e.g. ${example}` });
       }
       return new UsageError(message, { hint: helpHint });

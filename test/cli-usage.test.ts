@@ -30,7 +30,9 @@ describe('usage errors', () => {
     ['unknown option, nothing close', ['get', 'c.enc', 'a', '--frobnicate'], "unknown option '--frobnicate'", 'see `fernet-config get --help`'],
     ['unknown global option', ['--frobnicate'], "unknown option '--frobnicate'", 'see `fernet-config --help`'],
     ['a value taken for an option', ['set', 'c.enc', 'db.password', SECRET], 'unknown option (not shown: it may be a value)', '`fernet-config set <config> <path> -- <value>`'],
-    ['an option with a value attached', ['set', 'c.enc', 'db.password', `--bogus=${SECRET}`], "unknown option '--bogus'", 'goes after --'],
+    ['an option with a value attached', ['get', 'c.enc', 'db.password', `--bogus=${SECRET}`], "unknown option '--bogus'", 'goes after --'],
+    ['set: a value shaped like an option', ['set', 'c.enc', 'db.password', '--hunter2'], 'unknown option (not shown: it may be a value)', '-- <value>'],
+    ['set: a near miss of an option is shown', ['set', 'c.enc', 'db.password', 'x', '--strng'], "unknown option '--strng'", 'did you mean --string?'],
     ['a value taken for an option (other command)', ['get', 'c.enc', SECRET], 'unknown option (not shown: it may be a value)', 'goes after --'],
     ['run without -- before the program', ['run', 'c.enc', 'sh', '-c', 'echo hi'], "unknown option '-c'", 'put -- before the program'],
     ['run, a mistyped option of ours', ['run', 'c.enc', '--prefx', 'X_', '--', 'env'], "unknown option '--prefx'", 'did you mean --prefix?'],
@@ -54,6 +56,7 @@ describe('usage errors', () => {
     // Nothing the user typed as a value comes back: not the secret, nor the rejected option argument.
     expect(r.stderr).not.toContain('Xk9SECRET');
     expect(r.stderr).not.toContain('x9SECRET');
+    expect(r.stderr).not.toContain('hunter2');
     expect(r.stderr).not.toMatch(/\n {4}at /); // no stack trace
   });
 
