@@ -12,9 +12,10 @@ import { KeyRing } from '../src/keys/ring.js';
 import { findDrafts, keepDraft, readDraft, tokenId } from '../src/edit/draft.js';
 import { editorCommand, editorIsConfigured, missingWaitFlag, npmSetEditor, splitCommandLine } from '../src/edit/editor.js';
 import { checkEdit, editFileName, openForEdit, readEditedFile, saveEdit, schemaReference } from '../src/edit/session.js';
+import { TERMINATING_SIGNALS } from '../src/edit/signals.js';
 import { skeletonFromSchema } from '../src/edit/skeleton.js';
 import { chooseTempRoot, createPrivateDir, removePrivateDir, sweepAbandonedDirs, writePrivateFile } from '../src/edit/tempdir.js';
-import { useTempDirs } from './helpers/cli.js';
+import { REPO, useTempDirs } from './helpers/cli.js';
 
 const fresh = useTempDirs('fcfg-edit-lib-');
 
@@ -81,6 +82,31 @@ describe("npm's EDITOR=vi", () => {
     expect(npmSetEditor(env)).toBe(fromNpm);
     expect(editorIsConfigured(env)).toBe(!fromNpm);
     expect(editorCommand(env).source).toBe(fromNpm ? 'npm' : env['VISUAL'] ? 'VISUAL' : 'EDITOR');
+  });
+});
+
+describe('terminating signals', () => {
+  it('lists the catchable signals that end a process, each once', () => {
+    for (const s of ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGPIPE', 'SIGALRM', 'SIGUSR1', 'SIGUSR2', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGPROF', 'SIGABRT', 'SIGTRAP', 'SIGSYS']) {
+      expect(TERMINATING_SIGNALS).toContain(s);
+    }
+    if (process.platform === 'linux') expect(TERMINATING_SIGNALS).toEqual(expect.arrayContaining(['SIGPWR', 'SIGIO', 'SIGSTKFLT']));
+    // Uncatchable, unsafe to handle, not terminating by default, or an alias of one listed.
+    for (const s of ['SIGKILL', 'SIGSTOP', 'SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGCHLD', 'SIGWINCH', 'SIGCONT', 'SIGTSTP', 'SIGURG', 'SIGIOT', 'SIGPOLL']) {
+      expect(TERMINATING_SIGNALS).not.toContain(s);
+    }
+    expect(new Set(TERMINATING_SIGNALS).size).toBe(TERMINATING_SIGNALS.length);
+  });
+
+  it('after the handlers are removed, a write to a closed pipe is still an EPIPE error, not a SIGPIPE death', () => {
+    const module = join(REPO, 'dist/src/edit/signals.js');
+    const script = `import { onTerminatingSignals } from ${JSON.stringify(module)};
+const remove = onTerminatingSignals(() => {}); remove();
+process.stdout.on('error', (e) => { process.stderr.write(e.code); process.exit(0); });
+setTimeout(() => process.stdout.write('x'.repeat(1 << 20)), 200);`;
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" --input-type=module -e '${script.replace(/'/g, `'\\''`)}' | true`], { encoding: 'utf8', timeout: 30_000 });
+    // Killed by SIGPIPE, it would print nothing (the pipeline's status is that of `true`).
+    expect(r.stderr).toBe('EPIPE');
   });
 });
 
