@@ -74,7 +74,11 @@ Run '${name} <command> --help' for the options of one command.`,
     );
   // Errors reach run() as exceptions (exitOverride, CliCommand.error); commander itself prints nothing.
   program.configureOutput({ outputError: () => {} });
-  const add = (name: string, summary: string, options?: { hidden?: boolean }) => program.command(name, options).summary(summary);
+  // The summary is the command's line in `--help`; without one, the list shows its description.
+  const add = (name: string, summary?: string, options?: { hidden?: boolean }) => {
+    const cmd = program.command(name, options);
+    return summary === undefined ? cmd : cmd.summary(summary);
+  };
 
   add('keygen', 'create a key file')
     .description('create a key file (mode 0600); "-" prints the key instead')
