@@ -25,7 +25,8 @@ export default async function edit(config: string, flags: Flags): Promise<number
   const schema = flags.schema;
   // Key options that name no secret can be repeated in the commands hints suggest.
   const keyArgs = [...(flags.keyFile !== undefined ? ['--key-file', flags.keyFile] : []), ...(flags.keyCommand !== undefined ? ['--key-command', flags.keyCommand] : [])];
-  const command = (words: string[]) => words.map(shellQuote).join(' ');
+  // A literal --key is a secret: the hint shows where it goes, not what it is.
+  const command = (words: string[]) => words.map(shellQuote).join(' ') + (flags.key !== undefined ? ' --key <your keys>' : '');
   try {
     const result = await editConfig(config, {
       keys: keyOptions(flags),
