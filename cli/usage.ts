@@ -85,10 +85,10 @@ export function usageErrorFrom(e: CommandLineError): UsageError {
       const takesValue = cmd.name() === 'set' && cmd.parent?.parent === null;
       const shown = OPTION_NAME.test(name) && (suggestion !== undefined || !takesValue);
       const message = shown ? `unknown option '${name}'` : 'unknown option (not shown: it may be a value)';
-      const didYouMean = suggestion !== undefined ? `did you mean ${suggestion}? ` : '';
       if (isRun) {
+        const usage = `\`${where} <config> -- <command> [args...]\``;
         return new UsageError(message, {
-          hint: `${didYouMean}put -- before the program and its options: \`${where} <config> -- <command> [args...]\``,
+          hint: suggestion !== undefined ? `did you mean ${suggestion}? (the program's own options go after --: ${usage})` : `put -- before the program and its options: ${usage}`,
         });
       }
       if (suggestion !== undefined) return new UsageError(message, { hint: `did you mean ${suggestion}?` });
