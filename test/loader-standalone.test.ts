@@ -315,7 +315,7 @@ describe('fcfg decrypt / get --redact --schema', () => {
     writeFileSync(join(d, 's.json'), JSON.stringify({ properties: { tokens: { sensitive: true, additionalProperties: { type: 'string' } } } }));
     const r = runCli(['validate', 'config.enc', '--schema', 's.json', '-k', 'config.key'], { cwd: d });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('/tokens: a value inside this sensitive field must be string');
+    expect(r.stderr).toContain('  tokens: a value inside this sensitive field must be string');
     expect(r.stderr).not.toContain('Zq7secret');
   });
 });
