@@ -136,7 +136,8 @@ in $FERNET_CONFIG_TMPDIR, else $XDG_RUNTIME_DIR or /dev/shm (memory), else the s
   add('compile-schema')
     .description('compile a JSON Schema into a validator module that loadConfig({ validate }) uses without ajv')
     .argument('<schema>', 'JSON Schema file')
-    .option('-o, --output <path>', 'module to write (.js or .mjs; default: stdout); its .d.ts is written beside it')
+    .option('-o, --output <path>', 'module to write: .mjs, .cjs, .ts, or .js as package.json says (default: stdout); declarations beside it')
+    .option('--format <format>', 'esm, cjs or ts, instead of choosing by the output name')
     .option('--no-types', 'do not write the .d.ts')
     .action(lazy('compile-schema'));
 
