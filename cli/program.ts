@@ -171,9 +171,10 @@ in $FERNET_CONFIG_TMPDIR, else $XDG_RUNTIME_DIR or /dev/shm (memory), else the s
     .command('prune')
     .description('keep the N newest keys of a key file; refuses if a listed config needs a dropped key')
     .argument('<keyfile>', 'key file to rewrite (atomically, mode 0600)')
-    .argument('[config...]', 'configs that must stay readable')
+    .argument('[config...]', 'configs that must stay readable (and the edit drafts beside them)')
     .requiredOption('--keep <n>', 'how many keys to keep, counting from the primary', parseCount)
     .option('-n, --dry-run', 'report what would be dropped, write nothing')
+    .option('--no-check', 'drop keys although no config is listed to check (refused otherwise)')
     .option('--strict-permissions', 'fail, instead of warning, on a key file readable by others')
     .option('--json', 'print a JSON report')
     .action(lazy('keys-prune'));
