@@ -268,7 +268,7 @@ function editorError(e: NodeJS.ErrnoException, cmd: EditorCommand): Error {
 
 /** On a terminal: re-open the editor on the rejected text, or stop (the text then goes to a draft). */
 async function askReopen(session: Session): Promise<boolean> {
-  const { select } = await import('@inquirer/prompts');
+  const { default: select } = await import('@inquirer/select');
   const draft = session.resumed?.path ?? draftPathFor(session.config);
   try {
     const choice = await select(
@@ -300,7 +300,7 @@ async function acceptStaleDraft(config: string, target: EditTarget, draft: Draft
     warn(`${what}; saving the draft replaces that version`);
     return true;
   }
-  const { confirm } = await import('@inquirer/prompts');
+  const { default: confirm } = await import('@inquirer/confirm');
   try {
     return await confirm({ message: `${what}. Saving the draft replaces that version. Open it anyway?`, default: true }, { output: process.stderr });
   } catch (e) {
@@ -331,7 +331,7 @@ async function handleExistingDrafts(config: string, target: EditTarget, discard:
   }
   const draft = readDraft(main, target.ring);
   if (drafts.length > 1) warn(`there are more drafts: ${drafts.slice(1).join(', ')} (resume them with --draft FILE)`);
-  const { select } = await import('@inquirer/prompts');
+  const { default: select } = await import('@inquirer/select');
   let choice: string;
   try {
     choice = await select(
