@@ -6,6 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseAllowList } from '../src/scan/ignore.js';
+import { scan } from '../src/scan/scan.js';
 import { cleanEnv, REPO } from './helpers/cli.js';
 
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { license: string; dependencies: Record<string, string> };
@@ -41,4 +43,15 @@ describe('the package', () => {
     expect(declared.sort()).toEqual([...imported].sort());
     expect(declared).not.toContain('@inquirer/prompts');
   });
+
+  it('the repository scans clean with its .fcfgscanignore, whose every pattern names the rules it silences', () => {
+    const text = readFileSync(join(REPO, '.fcfgscanignore'), 'utf8');
+    const list = parseAllowList(text, REPO);
+    expect(list.entries.length).toBeGreaterThan(0);
+    expect(list.entries.every((e) => e.rules !== undefined && e.rules.size > 0)).toBe(true);
+    expect(list.fingerprints.size).toBe(0);
+    const report = scan({ cwd: REPO });
+    expect(report.findings.map((f) => `${f.path}:${f.line} ${f.rule}`)).toEqual([]);
+    expect(report.files).toBeGreaterThan(100);
+  }, 60_000);
 });
