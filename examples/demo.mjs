@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+// The CLI the package's `bin` names, whatever the build's layout.
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const cli = fileURLToPath(new URL(`../${pkg.bin.fcfg}`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'fcfg-demo-'));
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FERNET_CONFIG_')));
 
