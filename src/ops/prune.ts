@@ -76,7 +76,7 @@ export async function pruneKeyRing(keyFile: string, options: PruneOptions): Prom
     const dropped = keys.slice(keep);
     if (dropped.length > 0 && configs.length === 0 && !options.unchecked && !options.dryRun) {
       throw new UsageError(`refusing to drop ${dropped.length} key${dropped.length === 1 ? '' : 's'} from ${keyFile} without configs to check`, {
-        hint: 'list the configs this ring opens after the key file (they must stay readable), or pass --no-check to drop them unchecked',
+        hint: 'list the configs this ring opens (they must stay readable), or drop the keys unchecked: --no-check (`unchecked: true` for pruneKeyRing())',
       });
     }
     const result: PruneResult = { keyFile, kept: keys.slice(0, keep), dropped, configs, drafts, written: false };
