@@ -165,7 +165,8 @@ system temp directory.`,
   add('compile-schema', 'compile a JSON Schema into a validator module')
     .description('compile a JSON Schema into a validator module that loadConfig({ validate }) uses without ajv')
     .argument('<schema>', 'JSON Schema file')
-    .option('-o, --output <path>', 'module to write (.js or .mjs; default: stdout); its .d.ts is written beside it')
+    .option('-o, --output <path>', 'module to write: .mjs, .cjs, .ts, or .js as package.json says (default: stdout); declarations beside it')
+    .option('--format <format>', 'esm, cjs or ts, instead of choosing by the output name')
     .option('--no-types', 'do not write the .d.ts')
     .action(lazy('compile-schema'));
 
@@ -200,9 +201,10 @@ system temp directory.`,
     .command('prune')
     .description('keep the N newest keys of a key file; refuses if a listed config needs a dropped key')
     .argument('<keyfile>', 'key file to rewrite (atomically, mode 0600)')
-    .argument('[config...]', 'configs that must stay readable')
+    .argument('[config...]', 'configs that must stay readable (and the edit drafts beside them)')
     .requiredOption('--keep <n>', 'how many keys to keep, counting from the primary', parseCount)
     .option('-n, --dry-run', 'report what would be dropped, write nothing')
+    .option('--no-check', 'drop keys although no config is listed to check (refused otherwise)')
     .option('--strict-permissions', 'fail, instead of warning, on a key file readable by others')
     .option('--json', 'print a JSON report')
     .action(lazy('keys-prune'));

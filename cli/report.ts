@@ -1,4 +1,4 @@
-import { ConfigValidationError, FernetConfigError, UsageError } from '../src/errors.js';
+import { ConfigValidationError, FernetConfigError, InvalidSchema, UsageError } from '../src/errors.js';
 
 // Always the package's name, also when run as `fcfg`: the documented shape scripts and log filters match.
 // Usage lines and hints, which the user reads and copies, name the program as invoked instead.
@@ -10,11 +10,11 @@ const PREFIX = 'fernet-config';
  * are not echoed verbatim without --debug, since we cannot vouch for what they contain.
  */
 export function reportError(e: unknown, debug: boolean): number {
-  if (e instanceof ConfigValidationError) {
+  if (e instanceof ConfigValidationError || (e instanceof InvalidSchema && e.problems.length > 0)) {
     // One problem per line reads better than the one-line message library users get.
-    const n = e.issues.length;
-    process.stderr.write(`${PREFIX}: config does not match the schema (${n} problem${n === 1 ? '' : 's'}) [${e.code}]\n`);
-    for (const i of e.issues) process.stderr.write(`  ${i.path || '/'}: ${i.message}\n`);
+    const n = e.problems.length;
+    process.stderr.write(`${PREFIX}: ${e.summary} (${n} problem${n === 1 ? '' : 's'}) [${e.code}]\n`);
+    for (const line of e.problems) process.stderr.write(`  ${line}\n`);
     if (e.hint) process.stderr.write(`  hint: ${e.hint}\n`);
     if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
     return 1;

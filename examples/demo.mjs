@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+// The CLI the package's `bin` names, whatever the build's layout.
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const cli = fileURLToPath(new URL(`../${pkg.bin.fcfg}`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'fcfg-demo-'));
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FERNET_CONFIG_')));
 
@@ -26,13 +28,18 @@ try {
   fcfg('get', 'config.enc', 'database.port');
   fcfg('set', 'config.enc', 'database.port', '6432');
   fcfg('decrypt', 'config.enc');
+  let havePython = true;
   try {
     execFileSync('python3', ['-c', 'import cryptography'], { stdio: 'ignore' });
-    console.log('\n$ python3 -c "Fernet(open(\'secret.key\',\'rb\').read()).decrypt(open(\'config.enc\',\'rb\').read())"');
-    const py = "import json; from cryptography.fernet import Fernet; print(json.loads(Fernet(open('secret.key','rb').read()).decrypt(open('config.enc','rb').read()))['database']['port'])";
-    process.stdout.write(execFileSync('python3', ['-c', py], { cwd: dir, encoding: 'utf8' }));
   } catch {
+    havePython = false;
     console.log('\n(Python with `cryptography` not found: skipping the interop step)');
+  }
+  if (havePython) {
+    // The printed line is built from the very string that runs, so pasting it into a shell does the same.
+    const py = "import json; from cryptography.fernet import Fernet; print(json.loads(Fernet(open('secret.key','rb').read()).decrypt(open('config.enc','rb').read()))['database']['port'])";
+    console.log(`\n$ python3 -c "${py}"`);
+    process.stdout.write(execFileSync('python3', ['-c', py], { cwd: dir, encoding: 'utf8' }));
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

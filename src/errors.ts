@@ -52,16 +52,25 @@ export class InvalidToken extends FernetConfigError {
   }
 }
 
-/** No key could be found; `tried` lists the sources in resolution order (names and paths only). */
+/**
+ * No key could be found; `tried` lists the sources in resolution order (names and paths only). Key
+ * resolution speaks CLI flags (`--key-file`); the runtime loader passes `words: 'library'` and the function
+ * the app called, so that the message names its options (`keyFile`, `key`, `keyCommand`) instead.
+ */
 export class KeyNotFound extends FernetConfigError {
   static override code = 'ERR_KEY_NOT_FOUND';
   readonly tried: string[];
-  constructor(tried: string[], options?: ErrorOptions) {
-    super(`no key found (tried: ${tried.join('; ')})`, {
-      hint: 'pass --key-file PATH, set FERNET_CONFIG_KEY_FILE, or create one with `fcfg keygen`',
+  constructor(tried: string[], options: ErrorOptions & { words?: 'cli' | 'library'; caller?: string } = {}) {
+    const library = options.words === 'library';
+    const shown = library ? tried.map((t) => (t === '--key-file' ? 'the keyFile, key and keyCommand options' : t)) : tried;
+    const call = `${options.caller ?? 'loadConfig'}()`;
+    super(`no key found (tried: ${shown.join('; ')})`, {
+      hint: library
+        ? `pass keyFile (or key, keyCommand) to ${call}, set FERNET_CONFIG_KEY_FILE, or create a key with \`fcfg keygen\``
+        : 'pass --key-file PATH, set FERNET_CONFIG_KEY_FILE, or create one with `fcfg keygen`',
       ...options,
     });
-    this.tried = tried;
+    this.tried = shown;
   }
 }
 
@@ -78,6 +87,18 @@ export class KeyCommandError extends FernetConfigError {
 /** The key ring opened nothing: the config was encrypted with a key that is not in it. */
 export class WrongKey extends FernetConfigError {
   static override code = 'ERR_WRONG_KEY';
+
+  /**
+   * What to check, for where the ring came from (`KeyRing.source`): a key file, FERNET_CONFIG_KEY (which
+   * wins over every key file, so a stale export is a classic), `--key`, or a key command.
+   */
+  static hintFor(source: string): string {
+    if (source.startsWith('key file ')) return 'check which key file you are using (see `fcfg status`)';
+    if (source === 'FERNET_CONFIG_KEY') return 'check the key in FERNET_CONFIG_KEY: it is used before any key file (unset it to use the key file beside the config)';
+    if (source === 'the --key value') return 'check the --key value: it holds no key this file was encrypted with';
+    if (source === 'key command') return 'check what the key command prints (run it yourself): it is not the key this file was encrypted with';
+    return `check ${source}: it holds no key this file was encrypted with (see \`fcfg status\`)`;
+  }
 }
 
 /** A file that should exist does not. */
@@ -123,26 +144,54 @@ export class PathNotFound extends FernetConfigError {
 }
 
 export interface ValidationIssue {
-  /** JSON pointer to the offending value ("" for the root). */
+  /** JSON pointer (RFC 6901) to the offending value ("" for the root), for programs; people read `issueDotPath`. */
   path: string;
   /** What is wrong, without the value itself. */
   message: string;
+}
+
+/**
+ * The issue's location as every command takes it: a dot path (`database.port`), with `\.` and `\\` for a
+ * literal dot or backslash in a key, as parsePath reads them; `(root)` for the whole config.
+ */
+export function issueDotPath(issue: ValidationIssue): string {
+  if (issue.path === '') return '(root)';
+  return issue.path
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~').replace(/[\\.]/g, '\\$&'))
+    .join('.');
 }
 
 /** Config that does not satisfy its JSON Schema. Lists paths and messages, never the offending values. */
 export class ConfigValidationError extends FernetConfigError {
   static override code = 'ERR_CONFIG_VALIDATION';
   readonly issues: ValidationIssue[];
+  /** The message without the list, and the list one line per issue (`database.port: must be integer`). */
+  readonly summary = 'config does not match the schema';
+  readonly problems: readonly string[];
   constructor(issues: ValidationIssue[], options?: ErrorOptions) {
-    const list = issues.map((i) => `${i.path || '/'}: ${i.message}`).join('; ');
-    super(`config does not match the schema: ${list}`, options);
+    const problems = issues.map((i) => `${issueDotPath(i)}: ${i.message}`);
+    super(`config does not match the schema: ${problems.join('; ')}`, options);
     this.issues = issues;
+    this.problems = problems;
   }
 }
 
-/** A JSON Schema that ajv cannot compile, or that cannot be read. */
+/**
+ * A JSON Schema that ajv cannot compile, or that cannot be read. `problems` has one line per fault ajv's
+ * meta-schema check found, each with its location in the schema (`#/properties/port/type: ...`).
+ */
 export class InvalidSchema extends FernetConfigError {
   static override code = 'ERR_INVALID_SCHEMA';
+  readonly summary: string;
+  readonly problems: readonly string[];
+  constructor(message: string, options: ErrorOptions & { problems?: readonly string[] } = {}) {
+    const problems = options.problems ?? [];
+    super(problems.length > 0 ? `${message}: ${problems.join('; ')}` : message, options);
+    this.summary = message;
+    this.problems = problems;
+  }
 }
 
 /** An environment override that cannot be coerced to the type the schema wants. */

@@ -101,7 +101,7 @@ describe('check', () => {
     expect(status).toBe(1);
     const byPath = Object.fromEntries(json.problems.map((p) => [`${p.path} ${p.check}`, p.message]));
     expect(Object.keys(byPath).sort()).toEqual(['broken.enc decrypt', 'config.enc max-age', 'config.enc schema', 'other.enc decrypt']);
-    expect(byPath['config.enc schema']).toContain('/db/port: must be integer');
+    expect(byPath['config.enc schema']).toContain('db.port: must be integer');
     expect(byPath['config.enc max-age']).toContain('10 days ago');
     expect(byPath['other.enc decrypt']).toContain('encrypted with another key');
     expect(stdout).not.toContain(SECRET);

@@ -268,7 +268,7 @@ describe('edit session', () => {
     expect(checkEdit(readEditedFile(f)!)).toBeInstanceOf(MalformedConfigFile);
     const issues = checkEdit({ text: '{"port": "x"}', utf8: true }, () => [{ path: '/port', message: 'must be integer' }]);
     expect(issues).toBeInstanceOf(FernetConfigError);
-    expect(issues!.message).toBe('config does not match the schema: /port: must be integer');
+    expect(issues!.message).toBe('config does not match the schema: port: must be integer');
     expect(checkEdit({ text: '{}', utf8: true }, () => [])).toBeUndefined();
     unlinkSync(f);
     expect(readEditedFile(f)).toBeUndefined();

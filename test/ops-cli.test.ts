@@ -152,10 +152,11 @@ describe('keys', () => {
     expectClean(json, keys);
   });
 
-  it('prune without configs warns, and --keep is checked as usage', () => {
+  it('prune without configs is refused unless --no-check (then it warns), and --keep is checked as usage', () => {
     const d = fresh();
     ring(d, 2);
-    const r = runCli(['keys', 'prune', 'secret.key', '--keep', '1'], { cwd: d });
+    expect(runCli(['keys', 'prune', 'secret.key', '--keep', '1'], { cwd: d }).status).toBe(2);
+    const r = runCli(['keys', 'prune', 'secret.key', '--keep', '1', '--no-check'], { cwd: d });
     expect(r.status).toBe(0);
     expect(r.stderr).toContain('warning: no CONFIG was given');
     for (const bad of ['0', '1.5', 'x']) expect(runCli(['keys', 'prune', 'secret.key', '--keep', bad], { cwd: d }).status).toBe(2);

@@ -96,7 +96,7 @@ describe('precompiled meta-schema validation', () => {
 
   it('keeps the message shape users see', () => {
     expect(() => compileSchema({ required: ['a', 'a'] }, {}, 'schema s.json')).toThrow(
-      'schema s.json is not a valid JSON Schema: schema is invalid: data/required must NOT have duplicate items (items ## 1 and 0 are identical)',
+      'schema s.json is not a valid JSON Schema: #/required: must NOT have duplicate items (items ## 1 and 0 are identical)',
     );
   });
 

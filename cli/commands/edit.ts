@@ -74,7 +74,7 @@ function terminalIo(): EditIo {
 /** Prompts on standard error (standard output may be a pipe), loaded only when a question is asked. */
 const prompts: EditPrompts = {
   async reopen(config, draft) {
-    const { select } = await import('@inquirer/prompts');
+    const { default: select } = await import('@inquirer/select');
     const choice = await cancelled(
       select(
         {
@@ -91,11 +91,11 @@ const prompts: EditPrompts = {
     return choice === 'reopen';
   },
   async confirmStaleDraft(question) {
-    const { confirm } = await import('@inquirer/prompts');
+    const { default: confirm } = await import('@inquirer/confirm');
     return cancelled(confirm({ message: question, default: true }, { output: process.stderr }), false);
   },
   async chooseDraft(config: string, draft: Draft) {
-    const { select } = await import('@inquirer/prompts');
+    const { default: select } = await import('@inquirer/select');
     return cancelled(
       select<'resume' | 'discard' | 'cancel'>(
         {

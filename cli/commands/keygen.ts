@@ -39,7 +39,7 @@ export default async function keygen(path: string, flags: Flags): Promise<number
       if (!(e instanceof FileExists)) throw e;
       if (!flags.force) {
         if (!stdinIsTTY()) throw new FileExists(`key file ${path} already exists`, { hint: 'pass --add to add a key to the ring, or --force to replace it (its keys are lost)' });
-        const { confirm } = await import('@inquirer/prompts');
+        const { default: confirm } = await import('@inquirer/confirm');
         const ok = await confirm({ message: `${path} exists. Replace it? Configs encrypted with its keys can no longer be opened.`, default: false });
         if (!ok) {
           info('kept the existing key file');

@@ -4,6 +4,8 @@ import { info, printJson, warn } from '../io.js';
 interface Flags {
   keep: number;
   dryRun?: boolean;
+  /** false with --no-check. */
+  check?: boolean;
   strictPermissions?: boolean;
   json?: boolean;
 }
@@ -13,11 +15,12 @@ export default async function keysPrune(keyFile: string, configs: string[], flag
     keep: flags.keep,
     configs,
     dryRun: flags.dryRun,
+    unchecked: flags.check === false,
     strictPermissions: flags.strictPermissions,
     onWarning: warn,
   });
   if (configs.length === 0 && result.dropped.length > 0) {
-    warn('no CONFIG was given, so nothing checked that the dropped keys are unused; list the configs this ring opens');
+    warn(`no CONFIG was given, so nothing checked that the dropped keys are unused${flags.dryRun ? ' (without --dry-run this is refused unless --no-check is given)' : ''}`);
   }
   if (flags.json) {
     printJson({ ...result, dryRun: flags.dryRun === true });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { rotateConfigs, type RotateResult } from '../../src/ops/rotate.js';
-import { info, keyOptions, printJson, type KeyFlags } from '../io.js';
+import { info, keyOptions, printJson, warn, type KeyFlags } from '../io.js';
 import { reportError } from '../report.js';
 
 interface Flags extends KeyFlags {
@@ -25,6 +25,10 @@ export default async function rotate(configs: string[], flags: Flags, command: C
         if (flags.json) return;
         if (r.rotated) info(`${verb} ${r.path} (key #${r.fromKey} ${r.fromFingerprint} -> primary ${r.toFingerprint})`);
         else info(`${r.path} already uses the primary key ${r.toFingerprint}; unchanged (--force re-encrypts it anyway)`);
+        for (const d of r.drafts) {
+          if (d.rotated) info(`${verb} draft ${d.path} (key #${d.fromKey} -> primary ${r.toFingerprint})`);
+          else if (d.fromKey < 0) warn(`draft ${d.path} cannot be opened with this key ring; left as it is`);
+        }
       },
     });
   } catch (e) {

@@ -28,7 +28,7 @@ async function readValue(value: string | undefined, path: string, flags: Flags):
   }
   if (value !== undefined) return value;
   if (!stdinIsTTY()) throw new UsageError('missing VALUE', { hint: 'pass VALUE, or --stdin to read it from standard input' });
-  const { password } = await import('@inquirer/prompts');
+  const { default: password } = await import('@inquirer/password');
   return password({ message: `value for ${path}`, mask: '*' });
 }
 

@@ -1,4 +1,4 @@
-import { ConfigValidationError } from '../../src/errors.js';
+import { ConfigValidationError, issueDotPath } from '../../src/errors.js';
 import { openConfig } from '../../src/config/file.js';
 import { info, keyOptions, printJson, type KeyFlags } from '../io.js';
 import { loadValidator } from '../schema.js';
@@ -13,7 +13,8 @@ export default async function validate(config: string, flags: Flags): Promise<nu
   const opened = openConfig(config, keyOptions(flags));
   const issues = validator(opened.value);
   if (flags.json) {
-    printJson({ config, valid: issues.length === 0, errors: issues });
+    // `path` stays the JSON pointer programs already read; `dotPath` is what `fcfg get`/`set` take.
+    printJson({ config, valid: issues.length === 0, errors: issues.map((i) => ({ ...i, dotPath: issueDotPath(i) })) });
     return issues.length === 0 ? 0 : 1;
   }
   if (issues.length === 0) {

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { openToken, plaintextToText, readToken } from '../config/file.js';
 import { parseJson } from '../config/json.js';
-import { FernetConfigError, FileNotFound, KeyNotFound, type ValidationIssue } from '../errors.js';
+import { FernetConfigError, FileNotFound, issueDotPath, KeyNotFound, type ValidationIssue } from '../errors.js';
 import { fileError } from '../fs/errors.js';
 import { jsonEqual } from '../git/merge.js';
 import { ignoredPaths, topLevel, trackedFiles } from '../git/git.js';
@@ -247,7 +247,7 @@ function checkConfig(
   if (options.validate) {
     const issues = options.validate(value);
     if (issues.length > 0) {
-      add('schema', `does not match the schema: ${issues.map((i) => `${i.path || '/'}: ${i.message}`).join('; ')}`, 'fix it with `fcfg edit` or `fcfg set`');
+      add('schema', `does not match the schema: ${issues.map((i) => `${issueDotPath(i)}: ${i.message}`).join('; ')}`, 'fix it with `fcfg edit` or `fcfg set`');
     }
   }
   if (options.maxAgeDays !== undefined) {

@@ -98,7 +98,7 @@ export function openToken(token: string, ring: KeyRing, what: string, options: O
     if (!(e instanceof InvalidToken)) throw e;
     if (!isTokenShaped(token)) throw new MalformedConfigFile(`${what} is not a Fernet token: it is corrupted or truncated`);
     throw new WrongKey(`${what} cannot be opened with ${ring.source}: it was encrypted with another key, or modified`, {
-      hint: 'check which key file you are using (see `fcfg status`)',
+      hint: WrongKey.hintFor(ring.source),
     });
   }
   const { fernet, index, verified } = opened;

@@ -4,6 +4,7 @@ import type { KeyOptions } from '../keys/resolve.js';
 import { compileSchema, readSchemaFile, type JsonSchema } from '../schema/compile.js';
 import { runValidator, toDotPath, fromPointer, type ValidatorLike } from '../schema/validate.js';
 import { applyEnvOverrides, type AppliedOverride } from './env.js';
+import { inLibraryWords } from './words.js';
 import { finishConfig, registration } from './finish.js';
 import type { ConfigStore, DeepReadonly, LoadedConfig, LoadOptions, LoadOptionsBase, PrecompiledValidator } from './types.js';
 
@@ -32,7 +33,7 @@ export function loadConfig<const S extends Record<string, unknown> | boolean>(op
 export function loadConfig<T>(options: ValidatorOptions<T>): Promise<DeepReadonly<T>>;
 export function loadConfig<T = unknown>(options: OtherOptions): Promise<DeepReadonly<T>>;
 export async function loadConfig(options: LoadOptions): Promise<unknown> {
-  return load(prepare(options)).config;
+  return load(prepare(options, 'loadConfig')).config;
 }
 
 /** loadConfig, synchronously: for module top levels and code that cannot await. */
@@ -41,7 +42,7 @@ export function loadConfigSync<const S extends Record<string, unknown> | boolean
 export function loadConfigSync<T>(options: ValidatorOptions<T>): DeepReadonly<T>;
 export function loadConfigSync<T = unknown>(options: OtherOptions): DeepReadonly<T>;
 export function loadConfigSync(options: LoadOptions): unknown {
-  return load(prepare(options)).config;
+  return load(prepare(options, 'loadConfigSync')).config;
 }
 
 /** Loads a config and keeps it, for apps that reload it without a restart (on SIGHUP, say). */
@@ -50,7 +51,7 @@ export function createConfigStore<const S extends Record<string, unknown> | bool
 export function createConfigStore<T>(options: ValidatorOptions<T>): Promise<ConfigStore<DeepReadonly<T>>>;
 export function createConfigStore<T = unknown>(options: OtherOptions): Promise<ConfigStore<DeepReadonly<T>>>;
 export async function createConfigStore(options: LoadOptions): Promise<ConfigStore<unknown>> {
-  return storeOf(prepare(options));
+  return storeOf(prepare(options, 'createConfigStore'));
 }
 
 /** createConfigStore, synchronously. */
@@ -59,7 +60,7 @@ export function createConfigStoreSync<const S extends Record<string, unknown> | 
 export function createConfigStoreSync<T>(options: ValidatorOptions<T>): ConfigStore<DeepReadonly<T>>;
 export function createConfigStoreSync<T = unknown>(options: OtherOptions): ConfigStore<DeepReadonly<T>>;
 export function createConfigStoreSync(options: LoadOptions): ConfigStore<unknown> {
-  return storeOf(prepare(options));
+  return storeOf(prepare(options, 'createConfigStoreSync'));
 }
 
 // The schema is compiled once; every reload reads the file, the keys and the environment afresh.
@@ -99,6 +100,8 @@ interface Prepared {
   environment: Record<string, string | undefined> | undefined;
   onWarning: ((message: string) => void) | undefined;
   onAccess: ((path: string) => void) | undefined;
+  /** The function the app called, for messages. */
+  caller: string;
 }
 
 interface Loaded {
@@ -108,11 +111,11 @@ interface Loaded {
 }
 
 /** Option checks and schema compilation: everything that does not depend on the file. */
-function prepare(options: LoadOptions): Prepared {
-  if (typeof options !== 'object' || options === null) throw new UsageError('loadConfig() expects an options object', { hint: "for example loadConfig({ path: 'config.enc' })" });
+function prepare(options: LoadOptions, caller: string): Prepared {
+  if (typeof options !== 'object' || options === null) throw new UsageError(`${caller}() expects an options object`, { hint: `for example ${caller}({ path: 'config.enc' })` });
   const { path, schema, validate, ttl, now, env, environment, onAccess } = options;
-  if (typeof path !== 'string' || path === '') throw new UsageError('loadConfig() needs `path`, the encrypted config file');
-  if (schema !== undefined && validate !== undefined) throw new UsageError('give loadConfig() either `schema` or `validate`, not both');
+  if (typeof path !== 'string' || path === '') throw new UsageError(`${caller}() needs \`path\`, the encrypted config file`);
+  if (schema !== undefined && validate !== undefined) throw new UsageError(`give ${caller}() either \`schema\` or \`validate\`, not both`);
   if (validate !== undefined && typeof validate !== 'function') {
     throw new UsageError('`validate` must be a validator function, such as the default export of a module from `fcfg compile-schema`');
   }
@@ -147,7 +150,7 @@ function prepare(options: LoadOptions): Prepared {
   const open: Prepared['open'] = {};
   if (ttl !== undefined) open.ttl = ttl;
   if (now !== undefined) open.now = now;
-  return { path, keys, open, validate: validator, schema: schemaObject, env, environment, onWarning: options.onWarning, onAccess };
+  return { path, keys, open, validate: validator, schema: schemaObject, env, environment, onWarning: options.onWarning, onAccess, caller };
 }
 
 // Schemas given as objects are usually module constants: compile each once per process.
@@ -164,7 +167,12 @@ function compiled(schema: JsonSchema): ValidatorLike {
 }
 
 function load(p: Prepared): Loaded {
-  const opened = openConfig(p.path, p.keys, p.open);
+  let opened;
+  try {
+    opened = openConfig(p.path, p.keys, p.open);
+  } catch (e) {
+    throw inLibraryWords(e, p.caller);
+  }
   const value = opened.value;
   let applied: AppliedOverride[] = [];
   if (p.env) {

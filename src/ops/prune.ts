@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { openToken, readToken } from '../config/file.js';
+import { findDrafts } from '../edit/draft.js';
 import { KeyInUse, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { withLock, type LockOptions } from '../fs/lock.js';
@@ -9,8 +10,16 @@ import { formatKeyFile, type KeyRing } from '../keys/ring.js';
 export interface PruneOptions extends Pick<KeyOptions, 'strictPermissions' | 'onWarning'> {
   /** How many keys to keep, counting from the primary (the newest, as `keygen --add` puts new keys first). */
   keep: number;
-  /** Configs that must stay readable: pruning is refused if one of them needs a key that would go. */
+  /**
+   * Configs that must stay readable: pruning is refused if one of them, or an edit draft beside it
+   * (`<config>.draft`, `<config>.draft.N`), needs a key that would go.
+   */
   configs?: readonly string[];
+  /**
+   * Drop keys although no config was given to check them against. Without it, pruning with an empty
+   * `configs` is refused: nothing would stop it from dropping the key every config still needs.
+   */
+  unchecked?: boolean;
   /** Check and report, write nothing. */
   dryRun?: boolean;
   lock?: LockOptions;
@@ -27,6 +36,8 @@ export interface PruneResult {
   dropped: KeyInfo[];
   /** The configs checked, with the index of the key that opens each. */
   configs: { path: string; keyIndex: number; fingerprint: string }[];
+  /** The edit drafts found beside them, likewise; an edit resumed from one needs its key. */
+  drafts: { path: string; config: string; keyIndex: number; fingerprint: string }[];
   /** Whether the key file was rewritten (false with dryRun or when nothing is dropped). */
   written: boolean;
 }
@@ -52,14 +63,23 @@ export async function pruneKeyRing(keyFile: string, options: PruneOptions): Prom
       bytes.fill(0);
       return { path, keyIndex, fingerprint: ring.fingerprint(keyIndex) };
     });
-    const needed = configs.filter((c) => c.keyIndex >= keep);
+    const drafts = (options.configs ?? []).flatMap((config) => openDrafts(config, ring, options.onWarning));
+    const needed = [...configs, ...drafts].filter((c) => c.keyIndex >= keep);
     if (needed.length > 0) {
-      const list = needed.map((c) => `${c.path} (key #${c.keyIndex}, ${c.fingerprint})`).join(', ');
+      const list = needed.map((c) => `${'config' in c ? 'draft ' : ''}${c.path} (key #${c.keyIndex}, ${c.fingerprint})`).join(', ');
+      // `rotate` re-encrypts the drafts beside the configs it is given, so one command covers both.
+      const configsToRotate = [...new Set(needed.map((c) => ('config' in c ? c.config : c.path)))];
       throw new KeyInUse(`refusing to prune ${keyFile}: still needed by ${list}`, {
-        hint: `re-encrypt first: fcfg rotate --key-file ${keyFile} ${needed.map((c) => c.path).join(' ')}`,
+        hint: `re-encrypt first: fcfg rotate --key-file ${keyFile} ${configsToRotate.join(' ')}`,
       });
     }
-    const result: PruneResult = { keyFile, kept: keys.slice(0, keep), dropped: keys.slice(keep), configs, written: false };
+    const dropped = keys.slice(keep);
+    if (dropped.length > 0 && configs.length === 0 && !options.unchecked && !options.dryRun) {
+      throw new UsageError(`refusing to drop ${dropped.length} key${dropped.length === 1 ? '' : 's'} from ${keyFile} without configs to check`, {
+        hint: 'list the configs this ring opens (they must stay readable), or drop the keys unchecked: --no-check (`unchecked: true` for pruneKeyRing())',
+      });
+    }
+    const result: PruneResult = { keyFile, kept: keys.slice(0, keep), dropped, configs, drafts, written: false };
     if (result.dropped.length > 0 && !options.dryRun) {
       writeFileAtomic(keyFile, formatKeyFile(ring.slice(keep).exportKeys()), { mode: 0o600, keepMode: false, label: `key file ${keyFile}` });
       result.written = true;
@@ -68,4 +88,22 @@ export async function pruneKeyRing(keyFile: string, options: PruneOptions): Prom
   };
   // A missing key file is reported by reading it, not by a lock file that cannot be created beside it.
   return options.dryRun || !existsSync(keyFile) ? work() : withLock(keyFile, work, options.lock);
+}
+
+/**
+ * The drafts beside a config and the key that opens each. A draft no key of the ring opens is not this
+ * ring's to protect (pruning changes nothing for it): it is reported through `onWarning` and left out.
+ */
+function openDrafts(config: string, ring: KeyRing, onWarning: ((message: string) => void) | undefined): PruneResult['drafts'] {
+  const out: PruneResult['drafts'] = [];
+  for (const path of findDrafts(config)) {
+    const token = readToken(path);
+    const keyIndex = ring.multi.indexOf(token);
+    if (keyIndex < 0) {
+      onWarning?.(`draft ${path} cannot be opened with this key ring; not checked`);
+      continue;
+    }
+    out.push({ path, config, keyIndex, fingerprint: ring.fingerprint(keyIndex) });
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { openToken, readToken, type KeySource } from '../config/file.js';
+import { findDrafts } from '../edit/draft.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { withLock, type LockOptions } from '../fs/lock.js';
 import { ringResolver } from './rings.js';
@@ -35,11 +36,18 @@ export interface RotateResult {
   toFingerprint: string;
   /** Token timestamp after rotation (Unix seconds). */
   timestamp: number;
+  /**
+   * The edit drafts beside the config (`<config>.draft`, `<config>.draft.N`), re-encrypted under the same
+   * primary key so that `edit --resume` still opens them once old keys are pruned. A draft keeps its
+   * timestamp (it says when the edit was saved) and its text byte for byte.
+   */
+  drafts: { path: string; rotated: boolean; /** -1: no key of the ring opens it. */ fromKey: number }[];
 }
 
 interface Plan {
   result: RotateResult;
   token?: string;
+  drafts: { path: string; token: string }[];
 }
 
 /**
@@ -51,13 +59,15 @@ interface Plan {
  */
 export async function rotateConfigs(paths: readonly string[], keys: KeySource = {}, options: RotateOptions = {}): Promise<RotateResult[]> {
   const files = unique(paths);
+  // Listed before locking, so that the drafts are locked too (an edit saving one meanwhile would be lost).
+  const drafts = new Map(files.map((f) => [f, findDrafts(f)]));
   const ringOf = ringResolver(keys);
   const work = async (): Promise<RotateResult[]> => {
     const plans: Plan[] = [];
     let first: { error: unknown } | undefined;
     for (const path of files) {
       try {
-        plans.push(plan(path, ringOf, options));
+        plans.push(plan(path, drafts.get(path) ?? [], ringOf, options));
       } catch (error) {
         first ??= { error };
         if (!options.onError) break;
@@ -65,16 +75,17 @@ export async function rotateConfigs(paths: readonly string[], keys: KeySource = 
       }
     }
     if (first) throw first.error;
-    for (const { result, token } of plans) {
+    for (const { result, token, drafts: rotatedDrafts } of plans) {
       if (token !== undefined && !options.dryRun) writeFileAtomic(result.path, token + '\n');
+      if (!options.dryRun) for (const d of rotatedDrafts) writeFileAtomic(d.path, d.token + '\n', { mode: 0o600, keepMode: false, label: `draft ${d.path}` });
       options.onRotated?.(result);
     }
     return plans.map((p) => p.result);
   };
-  return options.dryRun ? work() : withLocks(lockOrder(files), work, options.lock);
+  return options.dryRun ? work() : withLocks(lockOrder([...files, ...[...drafts.values()].flat()]), work, options.lock);
 }
 
-function plan(path: string, ringOf: ReturnType<typeof ringResolver>, options: RotateOptions): Plan {
+function plan(path: string, draftPaths: readonly string[], ringOf: ReturnType<typeof ringResolver>, options: RotateOptions): Plan {
   const token = readToken(path);
   const ring = ringOf(path);
   const { bytes, keyIndex, timestamp } = openToken(token, ring, path);
@@ -85,8 +96,19 @@ function plan(path: string, ringOf: ReturnType<typeof ringResolver>, options: Ro
     fromFingerprint: ring.fingerprint(keyIndex),
     toFingerprint: ring.fingerprint(0),
     timestamp,
+    drafts: [],
   };
-  if (keyIndex === 0 && !options.force) return { result };
+  // A draft no key of the ring opens is left as it is (fromKey -1): rotation cannot help it, and it must
+  // not stop the configs from being rotated.
+  const drafts: Plan['drafts'] = [];
+  for (const draft of draftPaths) {
+    const draftToken = readToken(draft);
+    const fromKey = ring.multi.indexOf(draftToken);
+    const rotate = fromKey > 0 || (fromKey === 0 && options.force === true);
+    result.drafts.push({ path: draft, rotated: rotate, fromKey });
+    if (rotate) drafts.push({ path: draft, token: ring.multi.rotate(draftToken) });
+  }
+  if (keyIndex === 0 && !options.force) return { result, drafts };
   let next: string;
   if (options.keepTimestamp) {
     next = ring.multi.rotate(token);
@@ -97,7 +119,7 @@ function plan(path: string, ringOf: ReturnType<typeof ringResolver>, options: Ro
   }
   bytes.fill(0);
   result.rotated = true;
-  return { result, token: next };
+  return { result, token: next, drafts };
 }
 
 /** The same file named twice (`a.enc ./a.enc`) is rotated once — and locked once, which must not deadlock. */

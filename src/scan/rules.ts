@@ -67,12 +67,35 @@ function isFernetToken(value: string): boolean {
 /** Digest contexts where a 44-character base64 string is a hash, not a key. */
 const DIGEST_CONTEXT = /sha-?256|sha-?384|digest|checksum|integrity|hash|fingerprint/i;
 
+/** How far around a match its context is read: a line of a minified file can be megabytes long. */
+const CONTEXT_CHARS = 200;
+
+/**
+ * The line around `index`, at most CONTEXT_CHARS either side. Bounded so that each candidate costs the
+ * same whatever the line's length; unbounded, a one-line file with many candidates was quadratic.
+ */
 function lineAround(text: string, index: number): string {
-  const start = text.lastIndexOf('\n', index) + 1;
-  let end = text.indexOf('\n', index);
-  if (end === -1) end = text.length;
-  return text.slice(start, end);
+  const from = Math.max(0, index - CONTEXT_CHARS);
+  const to = Math.min(text.length, index + CONTEXT_CHARS);
+  const window = text.slice(from, to);
+  const at = index - from;
+  const start = window.lastIndexOf('\n', at) + 1;
+  const end = window.indexOf('\n', at);
+  return window.slice(start, end === -1 ? window.length : end);
 }
+
+/**
+ * Lock files that hold only checksums of dependencies: Go's `go.sum`/`go.work.sum` and Terraform's
+ * `.terraform.lock.hcl`. Their `h1:` hashes are 32 bytes of base64, shaped exactly like a Fernet key.
+ */
+const LOCK_FILES = new Set(['go.sum', 'go.work.sum', '.terraform.lock.hcl']);
+const isLockFile = (path: string): boolean => LOCK_FILES.has(basename(path));
+
+/**
+ * A checksum by its line shape, in any file (vendor/modules.txt, docs quoting a go.sum line): Go's and
+ * Terraform's `h1:` (SHA-256 dirhash, base64) and Terraform's `zh:` (zip hash, hex).
+ */
+const CHECKSUM_PREFIX = /(?:^|[^A-Za-z0-9])(?:h1|zh):$/;
 
 /**
  * Letters only: words (`bert-base-uncased`, `MyServiceName`, `BEARER_TOKEN`) have few capitals or all of
@@ -130,8 +153,9 @@ export const RULES: readonly Rule[] = [
     accept: (m) => {
       if (!isFernetKey(m.value) || shannonEntropy(m.value) < 4) return false;
       const before = m.text.slice(Math.max(0, m.match.index - 8), m.match.index);
-      return !/sha\d+-$/i.test(before) && !DIGEST_CONTEXT.test(lineAround(m.text, m.match.index));
+      return !/sha\d+-$/i.test(before) && !CHECKSUM_PREFIX.test(before) && !DIGEST_CONTEXT.test(lineAround(m.text, m.match.index));
     },
+    skipFile: isLockFile,
   },
   {
     id: 'fernet-token',
@@ -229,7 +253,9 @@ export const RULES: readonly Rule[] = [
     id: 'url-password',
     description: 'password in a URL',
     pattern: /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:@/"'<>]{1,64}:([^\s:@/"'<>]{3,128})@([A-Za-z0-9.-]+)/dgi,
-    prefilter: /:\/\/[^\s]*@/,
+    // Bounded like the pattern: an unbounded `[^\s]*@` went from every `://` to the end of the line, which
+    // is quadratic on a one-line minified file full of URLs.
+    prefilter: /:\/\/[^\s:@/"'<>]{1,64}:[^\s:@/"'<>]{3,128}@/,
     visible: fixed(0),
     accept: (m) =>
       !PLACEHOLDER.test(m.value) &&
@@ -244,6 +270,7 @@ export const RULES: readonly Rule[] = [
     prefilter: /pass|pwd|secret|key|token|credential/i,
     visible: (v) => Math.min(3, Math.floor(v.length / 6)),
     accept: acceptGeneric,
+    skipFile: isLockFile,
     label: (m) => m.match[1],
   },
 ];

@@ -86,10 +86,23 @@ export function scanText(text: string, path: string, rules: readonly Rule[] = RU
       found.push({ rule, start, end, at: rule.atMatch ? m.index : start, value, name: rule.label?.(ctx) });
     }
   }
-  // A value one specific rule already explains is not reported again as a generic assignment.
-  return found.filter(
-    (f) => f.rule.id !== 'generic-secret' || !found.some((o) => o !== f && o.rule.id !== 'generic-secret' && o.start < f.end && f.start < o.end),
-  );
+  // A value one specific rule already explains is not reported again as a generic assignment. A sweep
+  // over the specific findings in order of start: linear after sorting, where comparing every pair was not.
+  const specific = found.filter((f) => f.rule.id !== 'generic-secret').sort((a, b) => a.start - b.start);
+  const reachBefore: number[] = []; // reachBefore[i]: the furthest end among specific[0..i]
+  for (const [i, f] of specific.entries()) reachBefore.push(Math.max(f.end, reachBefore[i - 1] ?? -1));
+  const explained = (g: RawFinding): boolean => {
+    // The last specific finding starting before g ends; any overlap needs one of those to reach past g.start.
+    let lo = 0;
+    let hi = specific.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (specific[mid]!.start < g.end) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 && reachBefore[lo - 1]! > g.start;
+  };
+  return found.filter((f) => f.rule.id !== 'generic-secret' || !explained(f));
 }
 
 export function fingerprintOf(rule: string, value: string): string {
@@ -161,12 +174,20 @@ function collect(out: Finding[], abs: string, shown: string, text: string, rules
   const raw = scanText(text, abs, rules);
   if (raw.length === 0) return;
   const starts = lineStarts(text);
+  const lineText = (line: number) => text.slice(starts[line - 1], (starts[line] ?? text.length + 1) - 1);
+  // Whether a line carries an ignore comment, per rule: read once per line, not once per finding (a
+  // minified file is one line of megabytes with any number of findings on it).
+  const ignored = new Map<string, boolean>();
   for (const f of raw.sort((a, b) => a.at - b.at)) {
     const line = lineOf(starts, f.at);
     if (onlyLines && !onlyLines.has(line)) continue;
-    const lineText = text.slice(starts[line - 1], (starts[line] ?? text.length + 1) - 1);
-    const previous = line > 1 ? text.slice(starts[line - 2], starts[line - 1]! - 1) : undefined;
-    if (inlineIgnored(lineText, previous, f.rule.id)) continue;
+    const key = `${line}\0${f.rule.id}`;
+    let skip = ignored.get(key);
+    if (skip === undefined) {
+      skip = inlineIgnored(lineText(line), line > 1 ? lineText(line - 1) : undefined, f.rule.id);
+      ignored.set(key, skip);
+    }
+    if (skip) continue;
     const fingerprint = fingerprintOf(f.rule.id, f.value);
     if (isAllowed(allow, abs, f.rule.id, fingerprint)) continue;
     const finding: Finding = {

@@ -5,7 +5,7 @@ import { InvalidSchema, type ValidationIssue } from '../errors.js';
 import { fileError } from '../fs/errors.js';
 import { ajvRuntime, builtFile, type AjvRuntime } from './ajv-runtime.js';
 import { fastUriFormat } from './uri-fast-path.js';
-import { runValidator, SENSITIVE_SINK, toIssues } from './validate.js';
+import { invalidSchemaError, runValidator, SENSITIVE_SINK, toIssues } from './validate.js';
 
 export { toIssues };
 
@@ -100,7 +100,7 @@ export function compileWithAjv(schema: JsonSchema, options: SchemaOptions = {}, 
   try {
     return { ajv, validate: ajv.compile(schema) };
   } catch (cause) {
-    throw new InvalidSchema(`${source} is not a valid JSON Schema: ${(cause as Error).message}`, { cause });
+    throw invalidSchemaError(source, cause, ajv.errors);
   }
 }
 

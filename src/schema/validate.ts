@@ -57,9 +57,10 @@ export function runValidator(validate: ValidatorLike, data: unknown): ValidatorR
 }
 
 /**
- * ajv errors as path + message. We only ever copy ajv's message, the instance path and property *names*
- * — never `params` values or data. Within a sensitive value even names and deeper paths are dropped: a
- * sensitive object's keys may be the secret (a map of API tokens, say).
+ * ajv errors as path + message. We copy ajv's message, the instance path, property *names* and, for
+ * `enum`/`const`, the allowed values — which come from the schema, never from the data. Within a sensitive
+ * value even names and deeper paths are dropped: a sensitive object's keys may be the secret (a map of API
+ * tokens, say).
  */
 export function toIssues(errors: readonly SchemaErrorLike[] | null | undefined, sensitive: readonly string[] = []): ValidationIssue[] {
   if (!errors) return [];
@@ -74,6 +75,8 @@ export function toIssues(errors: readonly SchemaErrorLike[] | null | undefined, 
       path = owner;
     } else if (e.keyword === 'additionalProperties' && typeof e.params.additionalProperty === 'string' && owner === undefined) {
       message = `must NOT have additional property "${e.params.additionalProperty}"`;
+    } else if (e.keyword === 'enum' || e.keyword === 'const') {
+      message = allowedValuesMessage(e, owner !== undefined) ?? message;
     }
     const key = `${path}\0${message}`;
     if (seen.has(key)) continue;
@@ -81,6 +84,34 @@ export function toIssues(errors: readonly SchemaErrorLike[] | null | undefined, 
     issues.push({ path, message });
   }
   return issues;
+}
+
+/** More allowed values than this are cut short: the message stays one readable line. */
+const MAX_LISTED_VALUES = 12;
+const MAX_LISTED_CHARS = 200;
+
+/**
+ * `must be one of "debug", "info", "warn"` for an `enum`, `must be 8080` for a `const`. These values are
+ * the schema's own, so listing them tells nothing about the config. One exception: on a field marked
+ * `sensitive` the values are not listed, since a schema that pins a secret field to a literal (a known
+ * test token, say) would otherwise see it copied into logs that never show the schema file itself.
+ */
+function allowedValuesMessage(e: SchemaErrorLike, isSensitive: boolean): string | undefined {
+  const values = e.keyword === 'enum' ? e.params.allowedValues : [e.params.allowedValue];
+  if (!Array.isArray(values) || (e.keyword === 'const' && !('allowedValue' in e.params))) return undefined;
+  if (isSensitive) return `${e.message ?? 'is not an allowed value'} (the allowed values are not shown: the field is sensitive)`;
+  const shown: string[] = [];
+  let length = 0;
+  for (const v of values) {
+    const text = JSON.stringify(v) ?? String(v);
+    if (shown.length === MAX_LISTED_VALUES || (shown.length > 0 && length + text.length > MAX_LISTED_CHARS)) break;
+    shown.push(text);
+    length += text.length + 2;
+  }
+  const more = values.length - shown.length;
+  const list = shown.join(', ') + (more > 0 ? `, … (${more} more in the schema)` : '');
+  if (e.keyword === 'const') return `must be ${list}`;
+  return values.length === 1 ? `must be ${list}` : `must be one of ${list}`;
 }
 
 /** The outermost sensitive pointer that is `path` or contains it. */
@@ -109,4 +140,84 @@ export function fromPointer(pointer: string): string[] {
 /** A dot path as `fcfg get` takes it: `database.password`, with `\.` and `\\` for literal dots and backslashes. */
 export function toDotPath(segments: readonly string[]): string {
   return segments.map((k) => k.replace(/[\\.]/g, '\\$&')).join('.');
+}
+
+/**
+ * The faults ajv's meta-schema check found in a schema, one line each, located by a JSON pointer into the
+ * schema (`#/properties/port/type`, the form `$ref` uses). ajv reports an `anyOf` in the meta-schema as
+ * every failed branch plus "must match a schema in anyOf"; those collapse into one line listing what the
+ * location accepts ("must be one of "array", "boolean", … or an array"), unless a branch failed deeper
+ * down (the value had the right shape, an item of it is wrong), where the deeper faults are the news.
+ */
+export function schemaProblems(errors: readonly SchemaErrorLike[]): string[] {
+  const combinators = new Set(errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath));
+  const within = (path: string, base: string) => path === base || path.startsWith(base + '/');
+  // A path under an anyOf: the outermost such anyOf speaks for it.
+  const outerCombinator = (path: string) => [...combinators].filter((c) => within(path, c)).sort((a, b) => a.length - b.length)[0];
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  const add = (line: string) => {
+    if (!seen.has(line)) lines.push(line);
+    seen.add(line);
+  };
+  const push = (path: string, message: string) => add(`#${path}: ${message}`);
+  const done = new Set<string>();
+  for (const e of errors) {
+    const outer = outerCombinator(e.instancePath);
+    if (outer === undefined) {
+      const listed = e.keyword === 'type' || e.keyword === 'enum' || e.keyword === 'const';
+      push(e.instancePath, listed ? `must be ${alternatives([e])}` : (e.message ?? 'is invalid'));
+      continue;
+    }
+    if (done.has(outer)) continue;
+    done.add(outer);
+    const group = errors.filter((x) => within(x.instancePath, outer) && x.keyword !== 'anyOf' && x.keyword !== 'oneOf');
+    const deeper = group.filter((x) => x.instancePath !== outer);
+    if (deeper.length > 0) {
+      for (const line of schemaProblems(deeper)) add(line);
+      continue;
+    }
+    push(outer, `must be ${alternatives(group)}`);
+  }
+  return lines;
+}
+
+/** The alternatives failed branches accepted: `one of "a", "b"`, `an object, a boolean`, joined by "or". */
+function alternatives(errors: readonly SchemaErrorLike[]): string {
+  const values: unknown[] = [];
+  const types: string[] = [];
+  const others: string[] = [];
+  for (const e of errors) {
+    if (e.keyword === 'enum' && Array.isArray(e.params.allowedValues)) values.push(...e.params.allowedValues);
+    else if (e.keyword === 'const' && 'allowedValue' in e.params) values.push(e.params.allowedValue);
+    else if (e.keyword === 'type') types.push(...[e.params.type].flat().map(String));
+    else others.push((e.message ?? 'valid').replace(/^must (be )?/, ''));
+  }
+  const parts: string[] = [];
+  const uniqueValues = [...new Set(values.map((v) => JSON.stringify(v)))];
+  if (uniqueValues.length > 0) parts.push(uniqueValues.length === 1 ? uniqueValues[0]! : `one of ${uniqueValues.join(', ')}`);
+  if (types.length > 0) parts.push(typeList(types));
+  parts.push(...new Set(others));
+  return parts.length === 0 ? 'valid' : parts.join(' or ');
+}
+
+/** `"string"` → `a string`; `["object","boolean"]` → `an object or a boolean`. */
+function typeList(type: unknown): string {
+  const names = [...new Set([type].flat().map(String))];
+  const article = (t: string) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
+  const words = names.map(article);
+  return words.length <= 2 ? words.join(' or ') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)!}`;
+}
+
+/**
+ * InvalidSchema for an error ajv threw while compiling: one line per problem when it came from the
+ * meta-schema check (ajv leaves those in `ajv.errors`), ajv's own one-line message otherwise (an
+ * unresolvable `$ref`, an unknown `$schema`).
+ */
+export function invalidSchemaError(source: string, cause: unknown, metaErrors: readonly SchemaErrorLike[] | null | undefined): InvalidSchema {
+  const message = (cause as Error)?.message ?? String(cause);
+  if (/^schema is invalid:/.test(message) && metaErrors && metaErrors.length > 0) {
+    return new InvalidSchema(`${source} is not a valid JSON Schema`, { cause, problems: schemaProblems(metaErrors) });
+  }
+  return new InvalidSchema(`${source} is not a valid JSON Schema: ${message}`, { cause });
 }
