@@ -71,6 +71,7 @@ Key resolution, first match wins:
     .description('encrypt a JSON file (or "-" for stdin) into a config file')
     .argument('<input>', 'JSON file, or - for standard input')
     .option('-o, --output <path>', 'where to write (default: INPUT with .json replaced by .enc; stdout for -)')
+    .option('-f, --force', 'replace an existing output file')
     .option('--schema <file>', 'refuse content that does not match this JSON Schema')
     .action(lazy('encrypt'));
 
@@ -78,6 +79,7 @@ Key resolution, first match wins:
     .description('decrypt a config file to stdout, or to a 0600 file')
     .argument('<config>', 'encrypted config file')
     .option('-o, --output <path>', 'write the plaintext to this file (mode 0600) instead of stdout')
+    .option('-f, --force', 'replace an existing output file')
     .option('--ttl <seconds>', 'fail when the config was encrypted longer ago than this', parseSeconds)
     .action(lazy('decrypt'));
 
