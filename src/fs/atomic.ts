@@ -119,7 +119,9 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
     fchmodSync(fd, mode); // exact mode, whatever the umask (and after chown, which may clear set-id bits)
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    // Positional writes (pwrite): the temp file is new, and our data writes stay apart from the event
+    // loop's own write() calls, which the fault-injection tests must not hit.
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, off);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;

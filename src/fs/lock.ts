@@ -131,7 +131,7 @@ function tryCreate(lockPath: string, label: string): Held | undefined {
     fd = openSync(tmp, 'wx', 0o600);
     const record = Buffer.from(JSON.stringify(ownRecord()) + '\n', 'utf8');
     let off = 0;
-    while (off < record.length) off += writeSync(fd, record, off, record.length - off);
+    while (off < record.length) off += writeSync(fd, record, off, record.length - off, off);
     fsyncSync(fd);
     try {
       linkSync(tmp, lockPath);
@@ -176,7 +176,7 @@ function createDirect(lockPath: string, record: Buffer, label: string): Held | u
   }
   try {
     let off = 0;
-    while (off < record.length) off += writeSync(fd, record, off, record.length - off);
+    while (off < record.length) off += writeSync(fd, record, off, record.length - off, off);
     fsyncSync(fd);
     const st = fstatSync(fd);
     return { fd, dev: st.dev, ino: st.ino };
