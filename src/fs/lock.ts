@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, futimesSync, linkSync, lstatSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, futimesSync, linkSync, lstatSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockTimeout } from '../errors.js';
@@ -96,10 +96,8 @@ async function acquire(path: string, lockPath: string, timeout: number, staleMs:
     const seen = readLock(lockPath);
     if (seen === undefined) continue; // released meanwhile: try again at once
     lastSeen = seen;
-    if (isAbandoned(seen, staleMs)) {
-      breakAbandoned(lockPath, seen, staleMs, 0);
-      continue;
-    }
+    // Another waiter busy breaking it: wait like for a live holder, rather than spin.
+    if (isAbandoned(seen, staleMs) && breakAbandoned(lockPath, seen, staleMs, 0)) continue;
     if (Date.now() >= deadline) throw lockTimeout(path, lockPath, lastSeen);
     await sleep(delay + Math.random() * delay);
     delay = Math.min(delay * 2, 100);
@@ -128,7 +126,9 @@ function tryCreate(lockPath: string, label: string): Held | undefined {
   let fd: number | undefined;
   let linked = false;
   try {
-    fd = openSync(tmp, 'wx', 0o600);
+    // Readable by all (pid, host, nonce: nothing secret), so any user who writes the file can judge it.
+    fd = openSync(tmp, 'wx', 0o644);
+    fchmodSync(fd, 0o644);
     const record = Buffer.from(JSON.stringify(ownRecord()) + '\n', 'utf8');
     let off = 0;
     while (off < record.length) off += writeSync(fd, record, off, record.length - off, off);
@@ -169,7 +169,7 @@ function tryCreate(lockPath: string, label: string): Held | undefined {
 function createDirect(lockPath: string, record: Buffer, label: string): Held | undefined {
   let fd: number;
   try {
-    fd = openSync(lockPath, 'wx', 0o600);
+    fd = openSync(lockPath, 'wx', 0o644);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
     throw fileError(e, label);
@@ -209,7 +209,10 @@ function readLock(lockPath: string): Seen | undefined {
   try {
     fd = openSync(lockPath, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    // Not ours to read (an older version made locks 0600): an owner we cannot check, judged by age.
+    if (code === 'EACCES' || code === 'EPERM') return unreadableLock(lockPath);
     throw fileError(e, `lock file ${lockPath}`);
   }
   try {
@@ -222,6 +225,16 @@ function readLock(lockPath: string): Seen | undefined {
     return { owner, mtimeMs: st.mtimeMs, id };
   } finally {
     closeSync(fd);
+  }
+}
+
+function unreadableLock(lockPath: string): Seen | undefined {
+  try {
+    const st = lstatSync(lockPath);
+    return { owner: {}, mtimeMs: st.mtimeMs, id: `${st.dev}:${st.ino}:${st.mtimeMs}:${st.size}` };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fileError(e, `lock file ${lockPath}`);
   }
 }
 
@@ -289,17 +302,19 @@ function isAbandoned(seen: Seen, staleMs: number): boolean {
  * died is itself abandoned and is broken the same way (bounded depth: each level needs a crash inside
  * a few system calls).
  */
-function breakAbandoned(lockPath: string, seen: Seen, staleMs: number, depth: number): void {
+function breakAbandoned(lockPath: string, seen: Seen, staleMs: number, depth: number): boolean {
   const guardPath = `${lockPath}.break-${createHash('sha256').update(seen.id).digest('hex').slice(0, 16)}`;
   const guard = tryCreate(guardPath, `lock file ${guardPath}`);
   if (guard === undefined) {
     const other = readLock(guardPath);
-    if (other !== undefined && depth < 4 && isAbandoned(other, staleMs)) breakAbandoned(guardPath, other, staleMs, depth + 1);
-    return;
+    if (other === undefined) return true; // that breaker just finished
+    if (depth < 4 && isAbandoned(other, staleMs)) return breakAbandoned(guardPath, other, staleMs, depth + 1);
+    return false;
   }
   try {
     const now = readLock(lockPath);
     if (now !== undefined && now.id === seen.id) unlinkSync(lockPath);
+    return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(e, `lock file ${lockPath}`);
   } finally {
