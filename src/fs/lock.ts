@@ -7,7 +7,10 @@ import { resolveTarget, tempPathFor } from './atomic.js';
 import { fileError } from './errors.js';
 
 export interface LockOptions {
-  /** How long to wait for another holder, in milliseconds (default 10 s). */
+  /**
+   * How long to wait for another holder, in milliseconds (default 30 s). Holders only read, encrypt and
+   * write (slow work comes before the lock), so a long wait means many writers queued on a busy disk.
+   */
   timeout?: number;
   /**
    * Age in milliseconds after which a lock whose holder cannot be checked — one taken on another host
@@ -65,7 +68,7 @@ interface Held {
  */
 export async function withLock<T>(path: string, fn: () => Promise<T> | T, options: LockOptions = {}): Promise<T> {
   const lockPath = `${resolveTarget(path)}.lock`;
-  const timeout = options.timeout ?? 10_000;
+  const timeout = options.timeout ?? 30_000;
   const stale = options.stale ?? 30_000;
   const held = await acquire(path, lockPath, timeout, stale);
   // Holders on other hosts are judged by age: keep ours young while fn awaits something slow.
@@ -317,6 +320,7 @@ function breakAbandoned(lockPath: string, seen: Seen, staleMs: number, depth: nu
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(e, `lock file ${lockPath}`);
+    return true;
   } finally {
     release(guardPath, guard);
   }
