@@ -83,7 +83,7 @@ Run '${name} <command> --help' for the options of one command.`,
   add('keygen', 'create a key file')
     .description('create a key file (mode 0600); "-" prints the key instead')
     .argument('[path]', 'key file to create', 'secret.key')
-    .option('-f, --force', 'replace an existing key file (its old keys are lost)')
+    .option('-f, --force', 'replace an existing key file, keeping a backup of it')
     .option('-a, --add', 'prepend a new primary key to an existing key ring, keeping the old keys')
     .option('--json', 'print a JSON report')
     .action(lazy('keygen'));
@@ -92,6 +92,7 @@ Run '${name} <command> --help' for the options of one command.`,
     .description('encrypt a JSON file (or "-" for standard input) into a config file')
     .argument('<input>', 'JSON file, or - for standard input')
     .option('-o, --output <path>', 'where to write (default: <input> with .json replaced by .enc; stdout for -)')
+    .option('-f, --force', 'replace an existing output file')
     .option('--schema <file>', 'refuse content that does not match this JSON Schema')
     .action(lazy('encrypt'));
 
@@ -99,6 +100,7 @@ Run '${name} <command> --help' for the options of one command.`,
     .description('decrypt a config file to standard output, or to a 0600 file')
     .argument('<config>', 'encrypted config file')
     .option('-o, --output <path>', 'write the plaintext to this file (mode 0600) instead of stdout')
+    .option('-f, --force', 'replace an existing output file')
     .option('--ttl <seconds>', 'fail when the config was encrypted longer ago than this', parseSeconds)
     .action(lazy('decrypt'));
 

@@ -160,7 +160,9 @@ describe('decrypt', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(text);
     writeFileSync(join(d, 'out.json'), 'old', { mode: 0o644 });
-    expect(runCli(['decrypt', 'config.enc', '-o', 'out.json'], { cwd: d }).status).toBe(0);
+    expect(runCli(['decrypt', 'config.enc', '-o', 'out.json'], { cwd: d }).stderr).toContain('[ERR_FILE_EXISTS]');
+    expect(readFileSync(join(d, 'out.json'), 'utf8')).toBe('old');
+    expect(runCli(['decrypt', 'config.enc', '-o', 'out.json', '--force'], { cwd: d }).status).toBe(0);
     expect(readFileSync(join(d, 'out.json'), 'utf8')).toBe(text);
     expect(mode(join(d, 'out.json'))).toBe(0o600);
   });
@@ -370,7 +372,7 @@ describe('key resolution', () => {
   }
   /** Encrypts with the CLI and reports which key was used. */
   function used(d: string, keys: Record<string, string>, args: string[], env: Record<string, string> = {}): string | undefined {
-    const r = runCli(['encrypt', '-', '-o', 'app.enc', ...args], { cwd: d, input: '{}', env });
+    const r = runCli(['encrypt', '-', '-o', 'app.enc', '--force', ...args], { cwd: d, input: '{}', env });
     expect(r.stderr).not.toContain('ERR_');
     const token = readFileSync(join(d, 'app.enc'), 'utf8');
     return Object.entries(keys).find(([, k]) => {

@@ -1,6 +1,6 @@
 import { openConfig } from '../../src/config/file.js';
-import { writeFileAtomic } from '../../src/fs/atomic.js';
-import { info, keyOptions, out, type KeyFlags } from '../io.js';
+import { refuseToReplace, writeFileAtomic } from '../../src/fs/atomic.js';
+import { info, keyOptions, out, warn, type KeyFlags } from '../io.js';
 import { maybeRedactText } from '../redact.js';
 
 interface Flags extends KeyFlags {
@@ -8,6 +8,7 @@ interface Flags extends KeyFlags {
   ttl?: number;
   redact?: boolean;
   schema?: string;
+  force?: boolean;
 }
 
 export default async function decrypt(config: string, flags: Flags): Promise<number> {
@@ -18,7 +19,11 @@ export default async function decrypt(config: string, flags: Flags): Promise<num
     return 0;
   }
   // Plaintext files are private whatever mode an older file at that path had.
-  writeFileAtomic(flags.output, text, { mode: 0o600, keepMode: false });
+  refuseToReplace(flags.output, [
+    { path: config, what: 'the config being decrypted' },
+    { path: opened.ring.file, what: 'the key file in use' },
+  ]);
+  writeFileAtomic(flags.output, text, { mode: 0o600, keepMode: false, exclusive: flags.force !== true, onWarning: warn });
   info(`decrypted ${config} -> ${flags.output} (mode 0600)`);
   return 0;
 }

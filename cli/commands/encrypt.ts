@@ -1,13 +1,14 @@
 import { ConfigValidationError, UsageError } from '../../src/errors.js';
 import { parseJson, stripBom } from '../../src/config/json.js';
 import { ringFor, sealConfigText } from '../../src/config/file.js';
-import { writeFileAtomic } from '../../src/fs/atomic.js';
-import { info, keyOptions, out, readInput, type KeyFlags } from '../io.js';
+import { refuseToReplace, writeFileAtomic } from '../../src/fs/atomic.js';
+import { info, keyOptions, out, readInput, warn, type KeyFlags } from '../io.js';
 import { loadValidator } from '../schema.js';
 
 interface Flags extends KeyFlags {
   output?: string;
   schema?: string;
+  force?: boolean;
 }
 
 export function defaultOutput(input: string): string {
@@ -31,7 +32,12 @@ export default async function encrypt(input: string, flags: Flags): Promise<numb
     out(sealed);
     return 0;
   }
-  writeFileAtomic(output, sealed, { mode: 0o600 });
+  refuseToReplace(output, [
+    { path: input, what: 'the input' },
+    { path: ring.file, what: 'the key file in use' },
+  ]);
+  // Without --force an existing config is never replaced (it may hold changes made since with `set`).
+  writeFileAtomic(output, sealed, { mode: 0o600, exclusive: flags.force !== true, onWarning: warn });
   info(`encrypted ${source} -> ${output}`);
   if (input !== '-') info(`note: ${input} still holds the plaintext; delete it or keep it out of version control`);
   return 0;

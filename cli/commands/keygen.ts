@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { basename, dirname, relative, resolve } from 'node:path';
-import { FileExists } from '../../src/errors.js';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { FileExists, FileNotFound } from '../../src/errors.js';
 import { generateKey } from '../../src/fernet/key.js';
-import { writeFileAtomic } from '../../src/fs/atomic.js';
-import { fileError } from '../../src/fs/errors.js';
+import { resolveTarget, writeFileAtomic } from '../../src/fs/atomic.js';
+import { withLock } from '../../src/fs/lock.js';
+import { MAX_KEY_FILE_BYTES, readRegularFile } from '../../src/fs/read.js';
 import { ignoredPaths, topLevel } from '../../src/git/git.js';
 import { fingerprintKey, formatKeyFile, parseKeyFile } from '../../src/keys/ring.js';
 import { info, out, printJson, stdinIsTTY, warn } from '../io.js';
@@ -22,31 +22,35 @@ export default async function keygen(path: string, flags: Flags): Promise<number
   }
 
   let keys = [key];
+  const label = `key file ${path}`;
   if (flags.add) {
-    let existing: string[] = [];
-    try {
-      existing = parseKeyFile(readFileSync(path, 'utf8'), `key file ${path}`);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw (e as NodeJS.ErrnoException).code ? fileError(e, `key file ${path}`) : e;
-    }
-    keys = [key, ...existing];
-    // Keys are forced to 0600 even if the old file was looser: a ring is never widened by us.
-    writeFileAtomic(path, formatKeyFile(keys), { mode: 0o600, keepMode: false, label: `key file ${path}` });
+    // Read-modify-write of the ring: under the same lock as every other writer of it.
+    await withLock(path, () => {
+      keys = [key, ...readExistingRing(path, label)];
+      // Keys are forced to 0600 even if the old file was looser: a ring is never widened by us.
+      writeFileAtomic(path, formatKeyFile(keys), { mode: 0o600, keepMode: false, label, onWarning: warn });
+    });
   } else {
     try {
-      writeFileAtomic(path, formatKeyFile(keys), { mode: 0o600, exclusive: true, label: `key file ${path}` });
+      writeFileAtomic(path, formatKeyFile(keys), { mode: 0o600, exclusive: true, label });
     } catch (e) {
       if (!(e instanceof FileExists)) throw e;
       if (!flags.force) {
-        if (!stdinIsTTY()) throw new FileExists(`key file ${path} already exists`, { hint: 'pass --add to add a key to the ring, or --force to replace it (its keys are lost)' });
+        if (!stdinIsTTY()) throw new FileExists(`key file ${path} already exists`, { hint: 'pass --add to add a key to the ring, or --force to replace it (the old ring is kept as a backup)' });
+        // The prompt comes before the lock: a user thinking it over must not hold up other writers.
         const { default: confirm } = await import('@inquirer/confirm');
-        const ok = await confirm({ message: `${path} exists. Replace it? Configs encrypted with its keys can no longer be opened.`, default: false });
+        const ok = await confirm({ message: `${path} exists. Replace it? Configs encrypted with its keys need the backup to be opened.`, default: false });
         if (!ok) {
           info('kept the existing key file');
           return 1;
         }
       }
-      writeFileAtomic(path, formatKeyFile(keys), { mode: 0o600, keepMode: false, label: `key file ${path}` });
+      const backup = await withLock(path, () => {
+        const kept = backupRing(path, label);
+        writeFileAtomic(path, formatKeyFile(keys), { mode: 0o600, keepMode: false, label, onWarning: warn });
+        return kept;
+      });
+      info(`kept the old key ring as ${backup} (mode 0600): configs encrypted with its keys need it`);
     }
   }
 
@@ -55,6 +59,47 @@ export default async function keygen(path: string, flags: Flags): Promise<number
   else info(`wrote ${flags.add ? 'a new primary key' : 'a new key'} to ${path} (fingerprint ${fingerprint}${keys.length > 1 ? `, ${keys.length} keys in the ring` : ''})`);
   suggestGitignore(path);
   return 0;
+}
+
+/** The keys of an existing ring, or none when there is no file yet. */
+function readExistingRing(path: string, label: string): string[] {
+  let data: Buffer;
+  try {
+    data = readRegularFile(path, label, MAX_KEY_FILE_BYTES).data;
+  } catch (e) {
+    if (e instanceof FileNotFound) return [];
+    throw e;
+  }
+  const text = data.toString('utf8');
+  data.fill(0);
+  return parseKeyFile(text, label);
+}
+
+/**
+ * Copies a ring about to be replaced to `<ring>.bak-<UTC time>` beside the real file (0600), never over an
+ * older backup; returns its path. The copy is made whatever the old file holds: it may be the only
+ * copy of keys that configs still need.
+ */
+function backupRing(path: string, label: string): string {
+  const real = resolveTarget(path, label);
+  const { data } = readRegularFile(real, label, MAX_KEY_FILE_BYTES);
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  // Shown beside the name the user gave, unless the ring is really elsewhere (a link).
+  const shownDir = resolveTarget(dirname(path)) === dirname(real) ? dirname(path) : dirname(real);
+  try {
+    for (let n = 1; n < 100; n++) {
+      const name = `${basename(real)}.bak-${stamp}${n === 1 ? '' : `-${n}`}`;
+      try {
+        writeFileAtomic(join(dirname(real), name), data, { mode: 0o600, keepMode: false, exclusive: true, label: `backup ${name}` });
+        return join(shownDir, name);
+      } catch (e) {
+        if (!(e instanceof FileExists)) throw e;
+      }
+    }
+  } finally {
+    data.fill(0);
+  }
+  throw new FileExists(`too many backups of ${path} from this second`, { hint: 'try again in a second' });
 }
 
 /** Inside a git work tree, a key file that git would pick up gets a warning with the exact fix. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { FernetConfigError, TokenExpired } from '../../src/errors.js';
 import { ringResolver } from '../../src/ops/rings.js';
-import { configStatus, isOlderThan, type ConfigStatus } from '../../src/ops/status.js';
+import { configStatus, isFutureDated, isOlderThan, MAX_CLOCK_SKEW_SECONDS, type ConfigStatus } from '../../src/ops/status.js';
 import { keyOptions, out, printJson, type KeyFlags } from '../io.js';
 import { reportError } from '../report.js';
 
@@ -10,7 +10,7 @@ interface Flags extends KeyFlags {
   json?: boolean;
 }
 
-type Row = (ConfigStatus & { tooOld?: boolean }) | { path: string; error: { code: string; message: string } };
+type Row = (ConfigStatus & { tooOld?: boolean; future?: boolean }) | { path: string; error: { code: string; message: string } };
 
 export default function status(configs: string[], flags: Flags, command: Command): number {
   const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;
@@ -33,9 +33,16 @@ export default function status(configs: string[], flags: Flags, command: Command
       rows.push(s);
       continue;
     }
-    const tooOld = isOlderThan(s, flags.maxAge);
-    rows.push({ ...s, tooOld });
-    if (tooOld) {
+    const future = isFutureDated(s);
+    const tooOld = isOlderThan(s, flags.maxAge) || future;
+    rows.push({ ...s, tooOld, ...(future ? { future } : {}) });
+    if (future) {
+      problems.push(
+        new TokenExpired(`${path} is dated ${describeAge(-s.ageSeconds)} in the future, beyond the ${MAX_CLOCK_SKEW_SECONDS} s allowed clock skew: its age is unknown`, {
+          hint: `its writer's clock was wrong; re-encrypt it on a machine with a correct clock (fcfg rotate --force ${path})`,
+        }),
+      );
+    } else if (tooOld) {
       problems.push(
         new TokenExpired(`${path} was encrypted ${describeAge(s.ageSeconds)} ago, more than --max-age ${flags.maxAge} days`, {
           hint: `add a key and rotate (fcfg keygen --add KEYFILE; fcfg rotate ${path}), or re-encrypt with the same key (fcfg rotate --force ${path})`,
@@ -55,7 +62,7 @@ function render(row: Row): string {
   const key = `#${row.keyIndex} of ${row.ringSize}, fingerprint ${row.fingerprint} (${row.keySource})`;
   const note = row.primary ? ', the primary' : `; not the primary: \`fcfg rotate ${row.path}\` re-encrypts it`;
   const when = row.ageSeconds < -60 ? `${describeAge(-row.ageSeconds)} in the future (check the clock)` : `${describeAge(row.ageSeconds)} ago`;
-  const old = row.tooOld ? ' (too old)' : '';
+  const old = row.future ? ' (future-dated)' : row.tooOld ? ' (too old)' : '';
   return `${row.path}\n  key        ${key}${note}\n  encrypted  ${row.encryptedAt}, ${when}${old}\n  size       ${row.size} bytes\n`;
 }
 

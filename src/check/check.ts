@@ -257,6 +257,11 @@ function checkConfig(
       const shown = ageDays >= 10 ? String(Math.floor(ageDays)) : ageDays.toFixed(1);
       add('max-age', `was encrypted ${shown} days ago (limit: ${options.maxAgeDays})`, 're-encrypt it under the current key (`fcfg rotate`)');
     }
+    // Dated ahead beyond Python's 60 s skew: a writer with a wrong clock must not escape the age check.
+    if (timestamp - now > 60) {
+      const ahead = -ageDays >= 10 ? String(Math.floor(-ageDays)) : (-ageDays).toFixed(1);
+      add('max-age', `is dated ${ahead} days in the future (beyond the 60 s clock skew), so its age is unknown`, 're-encrypt it on a machine with a correct clock (`fcfg rotate --force`)');
+    }
   }
   return value;
 }

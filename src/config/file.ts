@@ -1,8 +1,9 @@
-import { readFileSync, statSync } from 'node:fs';
-import { FileAccessError, FileNotFound, InvalidToken, MalformedConfigFile, TokenExpired, WrongKey } from '../errors.js';
+import { statSync } from 'node:fs';
+import { FileNotFound, InvalidToken, MalformedConfigFile, TokenExpired, WrongKey } from '../errors.js';
 import { checkTime, decodeTokenShape } from '../fernet/fernet.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { fileError } from '../fs/errors.js';
+import { MAX_CONFIG_FILE_BYTES, readRegularFile } from '../fs/read.js';
 import { withLock, type LockOptions } from '../fs/lock.js';
 import { resolveKeyRing, type KeyOptions } from '../keys/resolve.js';
 import { KeyRing } from '../keys/ring.js';
@@ -60,24 +61,38 @@ export function sameStamp(a: FileStamp | undefined, b: FileStamp | undefined): b
   return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
 }
 
-/** Reads an encrypted file and returns its token. The file holds one token and optionally a newline. */
+/**
+ * Reads an encrypted file and returns its token, as Python's Fernet reads one: ASCII whitespace and line
+ * breaks anywhere (a token wrapped at 76 columns by a base64 tool or an editor) and UTF-8 byte order marks
+ * (an editor's "UTF-8 with BOM") are not part of the token. Only regular files are read, up to
+ * MAX_CONFIG_FILE_BYTES: a FIFO or device gets an error at once instead of a hang.
+ */
 export function readToken(path: string): string {
   let raw: string;
   try {
-    if (statSync(path).isDirectory()) throw new FileAccessError(`${path} is a directory`, { hint: 'pass the path of the encrypted file' });
-    raw = readFileSync(path, 'latin1');
+    raw = readRegularFile(path, path, MAX_CONFIG_FILE_BYTES).data.toString('latin1');
   } catch (e) {
-    if (e instanceof FileAccessError) throw e;
-    const err = fileError(e, path);
-    if (err instanceof FileNotFound) throw new FileNotFound(`${path} does not exist`, { cause: e, hint: 'create it with `fcfg encrypt` or `fcfg set`' });
-    throw err;
+    if (e instanceof FileNotFound) throw new FileNotFound(`${path} does not exist`, { cause: e, hint: 'create it with `fcfg encrypt` or `fcfg set`' });
+    throw e;
   }
-  const token = raw.trim();
+  // Read as latin1, a UTF-8 BOM is these three characters.
+  const token = raw.replace(/[\t\n\v\f\r ]+|\xef\xbb\xbf/g, '');
   if (token === '') throw new MalformedConfigFile(`${path} is empty`, { hint: 'restore it from version control' });
   if (!isTokenShaped(token)) {
+    if (isPythonBytesRepr(token)) {
+      throw new MalformedConfigFile(`${path} holds Python's bytes repr of a token (b'...'), not the token itself`, {
+        hint: "it was written with str(token); write token.decode() (or open the file in 'wb' mode and write the bytes), or remove the b and the quotes",
+      });
+    }
     throw new MalformedConfigFile(`${path} is not a Fernet token: the file is corrupted or truncated`, { hint: 'restore it from version control' });
   }
   return token;
+}
+
+/** `b'gAAAA...'`: what `f.write(str(token))` writes in Python 3. */
+function isPythonBytesRepr(text: string): boolean {
+  const m = /^b(['"])([^'"]*)\1$/.exec(text);
+  return m !== null && isTokenShaped(m[2]!);
 }
 
 /** Structure only, no key: version byte, minimum length, whole blocks. Public facts about any token. */
@@ -87,8 +102,9 @@ function isTokenShaped(token: string): boolean {
 
 /**
  * Opens a token with a ring, telling apart the failures a user can act on: a token that is not shaped
- * like one (corrupted), one no key in the ring authenticates (wrong key or tampered), and one that is
- * authentic but too old. Only the owner of the key sees these, and each step is public or post-HMAC.
+ * like one (corrupted), one no key in the ring opens (wrong key or tampered — one message, whether the
+ * HMAC or the decryption failed, so nothing tells them apart), and one that is authentic but too old.
+ * Every key is tried, as Python's MultiFernet does. Each distinction is public or post-HMAC.
  */
 export function openToken(token: string, ring: KeyRing, what: string, options: OpenOptions = {}) {
   let opened;
@@ -101,16 +117,16 @@ export function openToken(token: string, ring: KeyRing, what: string, options: O
       hint: WrongKey.hintFor(ring.source),
     });
   }
-  const { fernet, index, verified } = opened;
+  const { index, verified, plaintext } = opened;
   try {
     checkTime(verified.timestamp, options);
   } catch {
+    plaintext.fill(0);
     throw new TokenExpired(`${what} is older than the allowed ${options.ttl}s (or dated in the future)`, {
       hint: 're-encrypt it (`fcfg rotate`) or raise --ttl',
     });
   }
-  const bytes = fernet.decryptVerified(verified.data);
-  return { bytes, keyIndex: index, timestamp: Number(verified.timestamp) };
+  return { bytes: plaintext, keyIndex: index, timestamp: Number(verified.timestamp) };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -144,34 +160,47 @@ export function sealConfigText(text: string, ring: KeyRing, source = 'config'): 
 export interface WriteOptions {
   /** Mode for a new file (default 0600); an existing file keeps its mode. */
   mode?: number;
+  /** Receives warnings (a write that splits hard links). */
+  onWarning?: (message: string) => void;
 }
 
-/** Encrypts JSON text under the ring's primary key and writes it atomically. */
+/** Encrypts JSON text under the ring's primary key and writes it atomically (through links, keeping mode and owner). */
 export function writeConfig(path: string, text: string, ring: KeyRing, options: WriteOptions = {}): void {
-  writeFileAtomic(path, sealConfigText(text, ring), { mode: options.mode ?? 0o600 });
+  writeFileAtomic(path, sealConfigText(text, ring), { mode: options.mode ?? 0o600, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
+}
+
+/** Where a key source wants warnings to go (KeyOptions.onWarning), if anywhere. */
+export function warningsOf(keys: KeySource | undefined): ((message: string) => void) | undefined {
+  return keys === undefined || keys instanceof KeyRing ? undefined : keys.onWarning;
 }
 
 export interface UpdateOptions extends OpenOptions {
   /** Start from this text when the file does not exist (otherwise FileNotFound). */
   createWith?: string;
   lock?: LockOptions;
+  /** Receives warnings (default: the key options' onWarning). */
+  onWarning?: (message: string) => void;
 }
 
 /**
  * A locked read-modify-write of a config: `change` gets the current plaintext (or `createWith` for a new
  * file) and returns the new one. Concurrent updates from other processes are serialized, never lost.
- * Returns whether the file was written (unchanged text is not rewritten, so git sees no diff).
+ * The key ring is resolved before the lock is taken — a key command may wait minutes for a vault
+ * login, and must not hold up other writers meanwhile. Returns whether the file was written (unchanged
+ * text is not rewritten, so git sees no diff).
  */
 export async function updateConfig(path: string, keys: KeySource, change: (text: string) => string, options: UpdateOptions = {}): Promise<boolean> {
+  const ring = ringFor(path, keys);
+  const onWarning = options.onWarning ?? warningsOf(keys);
   return withLock(
     path,
     () => {
       const create = options.createWith !== undefined && stampOf(path) === undefined;
-      const { text, ring } = create ? { text: options.createWith!, ring: ringFor(path, keys) } : openConfig(path, keys, options);
+      const text = create ? options.createWith! : openConfig(path, ring, options).text;
       const next = change(text);
       // A new file is written even when `change` returns the starting text: the user asked for it.
       if (!create && next === text) return false;
-      writeConfig(path, next, ring);
+      writeConfig(path, next, ring, onWarning ? { onWarning } : {});
       return true;
     },
     options.lock,

@@ -20,9 +20,14 @@ export class MultiFernet {
   }
 
   decrypt(token: string | Uint8Array, options: DecryptOptions = {}): Buffer {
-    const { fernet, verified } = this.open(token);
-    checkTime(verified.timestamp, options);
-    return fernet.decryptVerified(verified.data);
+    const { plaintext, verified } = this.open(token);
+    try {
+      checkTime(verified.timestamp, options);
+    } catch (e) {
+      plaintext.fill(0);
+      throw e;
+    }
+    return plaintext;
   }
 
   decryptText(token: string | Uint8Array, options: DecryptOptions = {}): string {
@@ -30,7 +35,9 @@ export class MultiFernet {
   }
 
   extractTimestamp(token: string | Uint8Array): number {
-    return Number(this.open(token).verified.timestamp);
+    const { plaintext, verified } = this.open(token);
+    plaintext.fill(0);
+    return Number(verified.timestamp);
   }
 
   /**
@@ -38,30 +45,35 @@ export class MultiFernet {
    * rotation does not reset the age that `ttl` checks see.
    */
   rotate(token: string | Uint8Array): string {
-    const { fernet, verified } = this.open(token);
-    const plaintext = fernet.decryptVerified(verified.data);
-    return this.fernets[0]!.encryptAt(plaintext, verified.timestamp, randomBytes(16));
+    const { plaintext, verified } = this.open(token);
+    const out = this.fernets[0]!.encryptAt(plaintext, verified.timestamp, randomBytes(16));
+    plaintext.fill(0);
+    return out;
   }
 
   /** Which key of the ring opens the token (its index), or -1. Never throws for a bad token. */
   indexOf(token: string | Uint8Array): number {
-    for (let i = 0; i < this.fernets.length; i++) {
-      try {
-        this.fernets[i]!.verify(token);
-        return i;
-      } catch {
-        // try the next key
-      }
+    try {
+      const { index, plaintext } = this.open(token);
+      plaintext.fill(0);
+      return index;
+    } catch (e) {
+      if (e instanceof InvalidToken) return -1;
+      throw e;
     }
-    return -1;
   }
 
-  /** @internal Finds the key whose HMAC matches. */
-  open(token: string | Uint8Array): { fernet: Fernet; index: number; verified: VerifiedToken } {
+  /**
+   * @internal Finds the first key that opens the token completely — HMAC and decryption — as Python's
+   * MultiFernet does: a key that shares the signing half with the right one (a typo in its last
+   * characters) passes the HMAC but fails to decrypt, and the next key must still be tried.
+   */
+  open(token: string | Uint8Array): { fernet: Fernet; index: number; verified: VerifiedToken; plaintext: Buffer } {
     for (let index = 0; index < this.fernets.length; index++) {
       const fernet = this.fernets[index]!;
       try {
-        return { fernet, index, verified: fernet.verify(token) };
+        const verified = fernet.verify(token);
+        return { fernet, index, verified, plaintext: fernet.decryptVerified(verified.data) };
       } catch (e) {
         if (!(e instanceof InvalidToken)) throw e;
       }

@@ -1,8 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, linkSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { FileExists } from '../errors.js';
+import { FileAccessError, FileExists, FileNotFound, UsageError } from '../errors.js';
 import { fileError } from './errors.js';
+import { fileKind } from './read.js';
 
 export interface AtomicWriteOptions {
   /** Mode for a new file (default 0600). An existing file keeps its own mode. */
@@ -13,6 +30,8 @@ export interface AtomicWriteOptions {
   exclusive?: boolean;
   /** How to name the file in messages (default: its path). */
   label?: string;
+  /** Receives warnings (a write that splits hard links). The library itself never prints. */
+  onWarning?: (message: string) => void;
 }
 
 /** Temp files are hidden, named after their target, and end in `.tmp`: never mistaken for a config. */
@@ -21,48 +40,111 @@ export function tempPathFor(path: string): string {
 }
 
 /**
+ * The file a write to `path` must replace: symbolic links are followed to their final target, so the
+ * link stays a link and the file it points to gets the new content (and the lock). A path that does
+ * not exist yet resolves inside the real directory. A link whose target is missing is an error: writing
+ * there would create a file somewhere the user may not expect, or fail late.
+ */
+export function resolveTarget(path: string, label = path): string {
+  try {
+    return realpathSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(e, label);
+  }
+  let link: Stats | undefined;
+  try {
+    link = lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(e, label);
+  }
+  if (link?.isSymbolicLink()) {
+    let to = '';
+    try {
+      to = ` to ${readlinkSync(path)}`;
+    } catch {
+      // the message is clear enough without it
+    }
+    throw new FileNotFound(`${label} is a symbolic link${to}, which does not exist (a dangling link)`, { hint: 'create the file it points to, or replace the link' });
+  }
+  try {
+    return join(realpathSync(dirname(path)), basename(path));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new FileNotFound(`the directory of ${label} does not exist`, { cause: e });
+    throw fileError(e, `the directory of ${label}`);
+  }
+}
+
+/**
  * Writes a file so that a crash or kill at any instant leaves either the old or the new content: the data
- * goes to a temp file in the same directory (same file system), is fsynced, then renamed over the target,
- * and the directory is fsynced so the rename itself survives a power loss.
+ * goes to a temp file beside the real target (same file system), is fsynced, then renamed over it, and
+ * the directory is fsynced so the rename itself survives a power loss.
+ *
+ * What the replaced file had is kept: links are followed (see resolveTarget), the mode (unless
+ * `keepMode: false`), the owner and group. A writer that could not give the new file the old owner
+ * (not root, someone else's file) is refused before anything is written. Only regular files are
+ * replaced. A file with other hard links is replaced under this name only; `onWarning` is told so.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): void {
   const label = options.label ?? path;
+  const target = resolveTarget(path, label);
   let mode = options.mode ?? 0o600;
+  let owner: { uid: number; gid: number } | undefined;
+  let st: Stats | undefined;
   try {
-    const st = statSync(path);
-    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    if (options.exclusive) throw new FileExists(`${label} already exists`, { hint: 'pass --force to replace it' });
-    if (options.keepMode !== false) mode = st.mode & 0o7777;
+    st = statSync(target);
   } catch (e) {
-    if (e instanceof FileExists) throw e;
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(e, label);
   }
+  if (st !== undefined) {
+    if (st.isDirectory()) throw new FileAccessError(`${label} is a directory`);
+    if (!st.isFile()) throw new FileAccessError(`${label} is not a regular file (it is ${fileKind(st)}); it is not replaced`, { hint: 'write to a regular file' });
+    if (options.exclusive) throw new FileExists(`${label} already exists`, { hint: 'pass --force to replace it' });
+    if (options.keepMode !== false) mode = st.mode & 0o7777;
+    owner = { uid: st.uid, gid: st.gid };
+    checkOwnerKeepable(st, target, label);
+    if (st.nlink > 1) {
+      const others = st.nlink - 1;
+      options.onWarning?.(`${label} has ${others} other hard link${others === 1 ? '' : 's'}; the new content replaces this name only, the other link${others === 1 ? ' keeps' : 's keep'} the old content`);
+    }
+  }
 
-  const tmp = tempPathFor(path);
+  const tmp = tempPathFor(target);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx', mode);
-    fchmodSync(fd, mode); // exact mode, whatever the umask
+    if (owner !== undefined) {
+      const mine = fstatSync(fd);
+      if (mine.uid !== owner.uid || mine.gid !== owner.gid) fchownSync(fd, owner.uid, owner.gid);
+    }
+    fchmodSync(fd, mode); // exact mode, whatever the umask (and after chown, which may clear set-id bits)
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    // Positional writes (pwrite): the temp file is new, and our data writes stay apart from the event
+    // loop's own write() calls, which the fault-injection tests must not hit.
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, off);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
     if (options.exclusive) {
       // link() fails if the target appeared meanwhile, where rename() would silently replace it.
       try {
-        linkSync(tmp, path);
+        linkSync(tmp, target);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new FileExists(`${label} already exists`, { hint: 'pass --force to replace it' });
         throw e;
       }
       unlinkSync(tmp);
     } else {
-      renameSync(tmp, path);
+      renameSync(tmp, target);
     }
   } catch (e) {
-    if (fd !== undefined) closeSync(fd);
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // the write already failed; that error is the one to report
+      }
+    }
     try {
       unlinkSync(tmp);
     } catch {
@@ -71,7 +153,29 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
     if (e instanceof FileExists) throw e;
     throw fileError(e, label);
   }
-  syncDirectory(dirname(path));
+  syncDirectory(dirname(target));
+}
+
+/**
+ * Whether this process can give a new file the owner and group of `st`. Root can; anyone else can keep
+ * only their own uid and a group they belong to (or one a set-group-id directory hands down).
+ */
+function checkOwnerKeepable(st: Stats, target: string, label: string): void {
+  if (typeof process.geteuid !== 'function' || typeof process.getegid !== 'function') return;
+  const euid = process.geteuid();
+  if (euid === 0) return;
+  const hint = 'run the command as the file\'s owner (or as root, which keeps the owner), or copy the file to change its owner on purpose';
+  if (st.uid !== euid) {
+    throw new FileAccessError(`${label} belongs to uid ${st.uid}; rewriting it as uid ${euid} would change its owner, so it is not written`, { hint });
+  }
+  if (st.gid === process.getegid() || (process.getgroups?.() ?? []).includes(st.gid)) return;
+  try {
+    const dir = statSync(dirname(target));
+    if ((dir.mode & 0o2000) !== 0 && dir.gid === st.gid) return;
+  } catch {
+    // fall through to the refusal
+  }
+  throw new FileAccessError(`${label} belongs to group ${st.gid}, which this user is not in; rewriting it would change its group, so it is not written`, { hint });
 }
 
 function syncDirectory(dir: string): void {
@@ -83,5 +187,35 @@ function syncDirectory(dir: string): void {
     // Some file systems refuse fsync on directories; the rename is still atomic.
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Device and inode of the file at `path` (following links), or undefined when there is none. */
+export function fileIdentity(path: string): { dev: number; ino: number } | undefined {
+  try {
+    const st = statSync(path);
+    return { dev: st.dev, ino: st.ino };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether two paths name the same file (by device and inode, so links and `./` spellings are seen through). */
+export function sameFile(a: string, b: string): boolean {
+  const x = fileIdentity(a);
+  const y = fileIdentity(b);
+  return x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino;
+}
+
+/**
+ * Refuses an output path that names one of `protect` (by device and inode, so links and other spellings
+ * are seen through): a command never replaces its own input or the key file it uses, even with --force.
+ */
+export function refuseToReplace(output: string, protect: readonly { path: string | undefined; what: string }[]): void {
+  for (const { path, what } of protect) {
+    if (path === undefined || path === '-') continue;
+    if (path === output || sameFile(output, path)) {
+      throw new UsageError(`${output} is ${what}; the output must not replace it (not even with --force)`, { hint: 'pass -o with another path' });
+    }
   }
 }

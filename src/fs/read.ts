@@ -1,5 +1,71 @@
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
+import { FileAccessError } from '../errors.js';
 import { fileError } from './errors.js';
+
+/** Largest config (token) file read, in bytes: 64 MiB, far above any config, far below a mistaken disk image. */
+export const MAX_CONFIG_FILE_BYTES = 64 * 1024 * 1024;
+/** Largest key file read, in bytes: 1 MiB holds over 20 000 keys. */
+export const MAX_KEY_FILE_BYTES = 1024 * 1024;
+
+export interface CheckedRead {
+  data: Buffer;
+  /** fstat of the very file descriptor that was read: no window between checking and reading. */
+  stat: Stats;
+}
+
+/**
+ * Reads a whole regular file, refusing anything else before a single byte is read: a FIFO would block
+ * forever, a device (/dev/zero, /dev/urandom) never ends. O_NONBLOCK makes opening a FIFO return at once
+ * (without it, open() itself waits for a writer); the checks are made on the opened descriptor.
+ * Errors name `label`, never the contents.
+ */
+export function readRegularFile(path: string, label: string, maxBytes: number): CheckedRead {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0));
+  } catch (e) {
+    throw fileError(e, label);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw new FileAccessError(`${label} is a directory`, { hint: 'pass the path of the file itself' });
+    if (!stat.isFile()) {
+      throw new FileAccessError(`${label} is not a regular file (it is ${fileKind(stat)})`, { hint: 'pass the path of a regular file; pipes and devices are not read' });
+    }
+    if (stat.size > maxBytes) throw tooLarge(label, maxBytes);
+    // The size can change under us; read at most one byte past the cap to notice a file that grew.
+    const data = Buffer.allocUnsafe(Math.min(stat.size, maxBytes) + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, data, length, data.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > maxBytes) throw tooLarge(label, maxBytes);
+      if (length === data.length) break;
+    }
+    return { data: data.subarray(0, length), stat };
+  } catch (e) {
+    if (e instanceof FileAccessError) throw e;
+    throw fileError(e, label);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function tooLarge(label: string, maxBytes: number): FileAccessError {
+  return new FileAccessError(`${label} is larger than ${Math.round(maxBytes / 1024)} KiB, the most read for such a file`, { hint: 'check that the path names the right file' });
+}
+
+/** "a FIFO", "a character device", ... for messages. */
+export function fileKind(stat: Stats): string {
+  if (stat.isFIFO()) return 'a FIFO';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isSymbolicLink()) return 'a symbolic link';
+  return 'not a regular file';
+}
 
 /** A file's text, or undefined when it does not exist; any other failure is our error naming `label`. */
 export function readTextIfExists(path: string, label = path): string | undefined {
@@ -15,6 +81,15 @@ export function readTextIfExists(path: string, label = path): string | undefined
 export function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Whether something other than a directory exists at `path` (following links): a file to read, or to refuse clearly. */
+export function existsNotDirectory(path: string): boolean {
+  try {
+    return !statSync(path).isDirectory();
   } catch {
     return false;
   }

@@ -1,9 +1,8 @@
 import { createRequire } from 'node:module';
-import { readFileSync, statSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { FileAccessError, KeyCommandError, KeyFilePermissions, KeyNotFound, UsageError } from '../errors.js';
-import { fileError } from '../fs/errors.js';
-import { isFile } from '../fs/read.js';
+import { KeyCommandError, KeyFilePermissions, KeyNotFound, UsageError } from '../errors.js';
+import { existsNotDirectory, MAX_KEY_FILE_BYTES, readRegularFile } from '../fs/read.js';
 import { KeyRing, parseKeyFile, parseKeyList } from './ring.js';
 
 // child_process (and the net stack it pulls in) is loaded only when a key command is actually run:
@@ -67,7 +66,8 @@ export function resolveKeyRing(configPath: string | undefined, options: KeyOptio
 
   const tried = ['--key-file', ENV_KEY, ENV_KEY_FILE, ENV_KEY_COMMAND];
   for (const candidate of siblingKeyFiles(configPath)) {
-    if (isFile(candidate)) return readKeyFile(candidate, options);
+    // Anything but a directory is read, so a FIFO or device named secret.key gets a clear error, not a skip.
+    if (existsNotDirectory(candidate)) return readKeyFile(candidate, options);
     tried.push(candidate);
   }
   throw new KeyNotFound(tried);
@@ -85,31 +85,26 @@ export function siblingKeyFiles(configPath: string | undefined): string[] {
   return out;
 }
 
-/** Reads a key file, checking that it is a private regular file. */
+/**
+ * Reads a key file, checking that it is a private regular file. Pipes and devices are refused without
+ * blocking, and files over MAX_KEY_FILE_BYTES are not read (see readRegularFile).
+ */
 export function readKeyFile(path: string, options: Pick<KeyOptions, 'strictPermissions' | 'onWarning'> = {}): KeyRing {
   const source = `key file ${path}`;
-  let mode: number;
-  try {
-    const st = statSync(path);
-    if (st.isDirectory()) throw new FileAccessError(`${source} is a directory`, { hint: 'pass the path of the key file itself' });
-    mode = st.mode;
-  } catch (e) {
-    if (e instanceof FileAccessError) throw e;
-    throw fileError(e, source);
-  }
+  const { data, stat } = readRegularFile(path, source, MAX_KEY_FILE_BYTES);
+  const mode = stat.mode;
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
     const message = `${source} is readable by group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')})`;
     const hint = `run: chmod 600 ${path}`;
-    if (options.strictPermissions) throw new KeyFilePermissions(message, { hint });
+    if (options.strictPermissions) {
+      data.fill(0);
+      throw new KeyFilePermissions(message, { hint });
+    }
     options.onWarning?.(`${message}; ${hint}`);
   }
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw fileError(e, source);
-  }
-  return new KeyRing(parseKeyFile(text, source), source);
+  const text = data.toString('utf8');
+  data.fill(0);
+  return new KeyRing(parseKeyFile(text, source), source, path);
 }
 
 /**

@@ -13,12 +13,15 @@ export class KeyRing {
   readonly multi: MultiFernet;
   /** Where the keys came from, for messages: "key file ./secret.key", "FERNET_CONFIG_KEY", ... */
   readonly source: string;
+  /** The key file the ring was read from, if any: outputs must never replace it. */
+  readonly file: string | undefined;
 
-  constructor(keys: readonly string[], source: string) {
+  constructor(keys: readonly string[], source: string, file?: string) {
     if (keys.length === 0) throw new InvalidKey(`${source} holds no key`);
     this.#keys = Object.freeze([...keys]);
     this.multi = new MultiFernet(keys.map((k) => new Fernet(k)));
     this.source = source;
+    this.file = file;
   }
 
   get size(): number {
@@ -39,7 +42,7 @@ export class KeyRing {
 
   /** A ring holding the first `count` keys. */
   slice(count: number): KeyRing {
-    return new KeyRing(this.#keys.slice(0, count), this.source);
+    return new KeyRing(this.#keys.slice(0, count), this.source, this.file);
   }
 }
 
@@ -82,6 +85,28 @@ function checkKey(key: string, where: string): void {
   try {
     decodeKey(key);
   } catch (cause) {
+    // The specific diagnosis (standard alphabet) says how to fix the key; keep it rather than the generic one.
+    if (cause instanceof InvalidKey && cause.message !== GENERIC_KEY_MESSAGE) throw new InvalidKey(`${where}: ${cause.message}`, { cause, hint: cause.hint });
+    if (isPythonBytesRepr(key)) {
+      throw new InvalidKey(`${where}: holds Python's bytes repr of a key (b'...'), not the key itself`, {
+        cause,
+        hint: "it was written with str(key); write key.decode() (or open the file in 'wb' mode and write the bytes), or remove the b and the quotes",
+      });
+    }
     throw new InvalidKey(`${where}: not a valid Fernet key (expected 32 url-safe base64-encoded bytes, 44 characters ending in "=")`, { cause });
+  }
+}
+
+const GENERIC_KEY_MESSAGE = new InvalidKey().message;
+
+/** `b'...'` or `b"..."` around a valid key: what `f.write(str(key))` writes in Python 3. */
+function isPythonBytesRepr(text: string): boolean {
+  const m = /^b(['"])([^'"]*)\1$/.exec(text);
+  if (!m) return false;
+  try {
+    decodeKey(m[2]!);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -1,7 +1,8 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { openToken, readToken, type KeySource } from '../config/file.js';
+import { openToken, readToken, warningsOf, type KeySource } from '../config/file.js';
 import { findDrafts } from '../edit/draft.js';
+import type { KeyRing } from '../keys/ring.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { withLock, type LockOptions } from '../fs/lock.js';
 import { ringResolver } from './rings.js';
@@ -61,7 +62,8 @@ export async function rotateConfigs(paths: readonly string[], keys: KeySource = 
   const files = unique(paths);
   // Listed before locking, so that the drafts are locked too (an edit saving one meanwhile would be lost).
   const drafts = new Map(files.map((f) => [f, findDrafts(f)]));
-  const ringOf = ringResolver(keys);
+  const ringOf = preResolved(files, ringResolver(keys));
+  const onWarning = warningsOf(keys);
   const work = async (): Promise<RotateResult[]> => {
     const plans: Plan[] = [];
     let first: { error: unknown } | undefined;
@@ -76,7 +78,7 @@ export async function rotateConfigs(paths: readonly string[], keys: KeySource = 
     }
     if (first) throw first.error;
     for (const { result, token, drafts: rotatedDrafts } of plans) {
-      if (token !== undefined && !options.dryRun) writeFileAtomic(result.path, token + '\n');
+      if (token !== undefined && !options.dryRun) writeFileAtomic(result.path, token + '\n', onWarning ? { onWarning } : {});
       if (!options.dryRun) for (const d of rotatedDrafts) writeFileAtomic(d.path, d.token + '\n', { mode: 0o600, keepMode: false, label: `draft ${d.path}` });
       options.onRotated?.(result);
     }
@@ -85,7 +87,27 @@ export async function rotateConfigs(paths: readonly string[], keys: KeySource = 
   return options.dryRun ? work() : withLocks(lockOrder([...files, ...[...drafts.values()].flat()]), work, options.lock);
 }
 
-function plan(path: string, draftPaths: readonly string[], ringOf: ReturnType<typeof ringResolver>, options: RotateOptions): Plan {
+/**
+ * Every ring resolved before any lock is taken (a key command may wait for a vault login); a failure is
+ * kept and thrown when that file's turn comes, so errors are still reported per file.
+ */
+function preResolved(files: readonly string[], ringOf: (path: string) => KeyRing): (path: string) => KeyRing {
+  const rings = new Map<string, { ring: KeyRing } | { error: unknown }>();
+  for (const path of files) {
+    try {
+      rings.set(path, { ring: ringOf(path) });
+    } catch (error) {
+      rings.set(path, { error });
+    }
+  }
+  return (path) => {
+    const entry = rings.get(path) ?? { ring: ringOf(path) };
+    if ('error' in entry) throw entry.error;
+    return entry.ring;
+  };
+}
+
+function plan(path: string, draftPaths: readonly string[], ringOf: (path: string) => KeyRing, options: RotateOptions): Plan {
   const token = readToken(path);
   const ring = ringOf(path);
   const { bytes, keyIndex, timestamp } = openToken(token, ring, path);

@@ -54,9 +54,20 @@ export function configStatus(path: string, keys: KeySource | ((path: string) => 
   };
 }
 
+/** Seconds a token may be dated ahead of the clock before it counts as future-dated: Python's Fernet allows 60. */
+export const MAX_CLOCK_SKEW_SECONDS = 60;
+
 /** Whether a config was encrypted more than `maxAgeDays` days ago (fractions allowed). */
 export function isOlderThan(status: Pick<ConfigStatus, 'ageSeconds'>, maxAgeDays: number): boolean {
   return status.ageSeconds > maxAgeDays * SECONDS_PER_DAY;
+}
+
+/**
+ * Whether a config is dated ahead of the clock by more than the 60 s skew Python's Fernet allows. Its
+ * writer's clock was wrong, and its real age is unknown: an age check must not pass it.
+ */
+export function isFutureDated(status: Pick<ConfigStatus, 'ageSeconds'>): boolean {
+  return -status.ageSeconds > MAX_CLOCK_SKEW_SECONDS;
 }
 
 /** A token may carry any 64-bit time (Python's encrypt_at_time); beyond what Date holds, show the number. */
