@@ -189,3 +189,18 @@ export class EnvExportError extends FernetConfigError {
 export class CommandNotFound extends FernetConfigError {
   static override code = 'ERR_COMMAND_NOT_FOUND';
 }
+
+/**
+ * A number in a config that a JavaScript number cannot hold exactly: an integer beyond ±(2^53−1) (however
+ * it is written: `12345678901234567891`, `1e20`) or a value beyond the double range (`1e400`). The loader
+ * refuses it rather than rounding it; the message names the dot path, never the value.
+ */
+export class UnsafeNumber extends FernetConfigError {
+  static override code = 'ERR_UNSAFE_NUMBER';
+  /** Dot paths of the numbers concerned. */
+  readonly paths: string[];
+  constructor(message: string, paths: string[], options?: ErrorOptions) {
+    super(message, options);
+    this.paths = paths;
+  }
+}
