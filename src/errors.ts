@@ -204,3 +204,27 @@ export class UnsafeNumber extends FernetConfigError {
     this.paths = paths;
   }
 }
+
+/** A JSON object with the same key twice. Names where the repeat is and its dot path, never a value. */
+export class DuplicateKey extends FernetConfigError {
+  static override code = 'ERR_DUPLICATE_KEY';
+  readonly line: number;
+  readonly column: number;
+  readonly path: string;
+  constructor(message: string, options: ErrorOptions & { line: number; column: number; path: string }) {
+    super(message, options);
+    this.line = options.line;
+    this.column = options.column;
+    this.path = options.path;
+  }
+}
+
+/** Input bytes that are not valid UTF-8. Carries the byte offset of the first bad sequence, never the bytes. */
+export class InvalidUtf8 extends FernetConfigError {
+  static override code = 'ERR_INVALID_UTF8';
+  readonly offset: number;
+  constructor(message: string, offset: number, options?: ErrorOptions) {
+    super(message, options);
+    this.offset = offset;
+  }
+}
