@@ -79,6 +79,7 @@ Key resolution, first match wins:
     .argument('<config>', 'encrypted config file')
     .option('-o, --output <path>', 'write the plaintext to this file (mode 0600) instead of stdout')
     .option('--ttl <seconds>', 'fail when the config was encrypted longer ago than this', parseSeconds)
+    .option('--raw', 'write the decrypted bytes exactly as they are (no UTF-8 or JSON check, no newline added)')
     .action(lazy('decrypt'));
 
   withRedaction(withKeys(add('get')))

@@ -338,3 +338,40 @@ export function valueOf(node: JsonNode): unknown {
       return JSON.parse(node.literal) as unknown;
   }
 }
+
+export interface PrintOptions {
+  /** One level of indentation (default two spaces, as JSON.stringify(value, null, 2)). */
+  indent?: string;
+  /**
+   * Text to print instead of a node, e.g. a mask; undefined prints the node. `path` runs from the
+   * printed node (array indexes as strings).
+   */
+  replace?: (path: readonly string[], node: JsonNode) => string | undefined;
+}
+
+/**
+ * Prints a tree as indented JSON with every scalar's literal as written (numbers are never re-printed,
+ * strings keep their escapes). A repeated key is printed once, where it first appears, with its last
+ * value — what JSON.parse and Python read.
+ */
+export function printTree(node: JsonNode, options: PrintOptions = {}): string {
+  const unit = options.indent ?? '  ';
+  const print = (n: JsonNode, path: string[], indent: string): string => {
+    const replaced = options.replace?.(path, n);
+    if (replaced !== undefined) return replaced;
+    const inner = indent + unit;
+    if (n.type === 'array') {
+      if (n.items.length === 0) return '[]';
+      return `[\n${n.items.map((item, i) => inner + print(item, [...path, String(i)], inner)).join(',\n')}\n${indent}]`;
+    }
+    if (n.type === 'object') {
+      const last = new Map<string, JsonMember>();
+      for (const m of n.members) last.set(m.key, m);
+      if (last.size === 0) return '{}';
+      const lines = [...last.values()].map((m) => `${inner}${JSON.stringify(m.key)}: ${print(m.value, [...path, m.key], inner)}`);
+      return `{\n${lines.join(',\n')}\n${indent}}`;
+    }
+    return n.literal;
+  };
+  return print(node, [], '');
+}
