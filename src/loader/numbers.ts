@@ -1,0 +1,231 @@
+import { lineColumn } from '../config/json.js';
+import { MAX_DEPTH, parseTree, type JsonNode } from '../config/tree.js';
+import { InvalidJson, UnsafeNumber } from '../errors.js';
+import { toDotPath } from '../schema/validate.js';
+import type { BigNumbers } from './types.js';
+
+/**
+ * The loader's number rule. `JSON.parse` rounds every number to the nearest double, silently: an id
+ * `12345678901234567891` comes back as `12345678901234567000`, `1e400` as `Infinity`. A number is *safe*
+ * when the double is the value written, as far as a config can tell: an integer within ±(2^53−1), or a
+ * finite non-integer. Anything else is refused (default) or delivered exactly (`bigNumbers`).
+ *
+ * Boot cost: the check is one walk over the parsed value, looking at each number once. Only when it finds
+ * something unsafe (and the caller opted in) is the text parsed again, losslessly.
+ */
+
+// Deeper nesting than tree.ts's MAX_DEPTH (1000, where Python's json module stops too) is refused as
+// invalid JSON: every later step (validation, freezing) recurses.
+export { MAX_DEPTH };
+
+/**
+ * Python's limit on the digits of an int it converts from text (sys.get_int_max_str_digits(), 4300): the
+ * largest BigInt the loader builds from a literal, so that `1e999999999` cannot make it allocate without end.
+ */
+export const MAX_BIGINT_DIGITS = 4300;
+
+type Container = Record<string, unknown> | unknown[];
+
+interface Frame {
+  node: Container;
+  parent: Frame | undefined;
+  key: string;
+  depth: number;
+}
+
+/** A number the double does not hold exactly, found in the parsed value. */
+export interface UnsafeSpot {
+  /** The object or array that holds it (the holder array `[root]` for a bare number document). */
+  parent: Container;
+  key: string;
+  /** The rounded double JSON.parse gave. */
+  rounded: number;
+  /** Its path from the root, as keys. */
+  path: string[];
+}
+
+export interface NumberScan {
+  unsafe: UnsafeSpot[];
+  /** Members of all objects in the parsed value (where the text repeats a key, the copies count once). */
+  members: number;
+}
+
+export const isSafeNumber = (n: number): boolean => (Number.isInteger(n) ? Number.isSafeInteger(n) : Number.isFinite(n));
+
+/**
+ * Walks a freshly parsed value (inside `holder`, `[value]`, so a bare top-level number has a parent
+ * too): collects the unsafe numbers, counts object members, and refuses nesting deeper than MAX_DEPTH.
+ * Iterative, so depth alone never overflows the stack.
+ */
+export function scanParsed(holder: [unknown], text: string, source: string): NumberScan {
+  const unsafe: UnsafeSpot[] = [];
+  let members = 0;
+  const stack: Frame[] = [{ node: holder, parent: undefined, key: '', depth: 0 }];
+  while (stack.length > 0) {
+    const frame = stack.pop()!;
+    if (frame.depth > MAX_DEPTH) throw tooDeep(text, source);
+    const node = frame.node;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const v = node[i];
+        if (typeof v === 'number') {
+          if (!isSafeNumber(v)) unsafe.push({ parent: node, key: String(i), rounded: v, path: pathOf(frame, String(i)) });
+        } else if (typeof v === 'object' && v !== null) {
+          stack.push({ node: v as Container, parent: frame, key: String(i), depth: frame.depth + 1 });
+        }
+      }
+    } else {
+      const keys = Object.keys(node);
+      members += keys.length;
+      for (const k of keys) {
+        const v = node[k];
+        if (typeof v === 'number') {
+          if (!isSafeNumber(v)) unsafe.push({ parent: node, key: k, rounded: v, path: pathOf(frame, k) });
+        } else if (typeof v === 'object' && v !== null) {
+          stack.push({ node: v as Container, parent: frame, key: k, depth: frame.depth + 1 });
+        }
+      }
+    }
+  }
+  return { unsafe, members };
+}
+
+/** Keys from the root to `key` in `frame`; the holder frame (no parent) contributes nothing. */
+function pathOf(frame: Frame, key: string): string[] {
+  if (frame.parent === undefined) return [];
+  const path = [key];
+  // The root container's frame (whose parent is the holder) has no key of its own.
+  for (let f: Frame = frame; f.parent?.parent !== undefined; f = f.parent) path.push(f.key);
+  return path.reverse();
+}
+
+function tooDeep(text: string, source: string): InvalidJson {
+  const { line, column } = lineColumn(text, offsetOfDepth(text, MAX_DEPTH + 1));
+  return new InvalidJson(source, line, column, `nested deeper than ${MAX_DEPTH} levels`, {
+    hint: 'flatten the structure; Python cannot read it either',
+  });
+}
+
+/** Offset of the bracket that opens nesting level `level` (text is valid JSON). */
+function offsetOfDepth(text: string, level: number): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip the string: a backslash escapes the next character.
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth >= level) return i;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return 0;
+}
+
+/** Dot path for messages; the whole document has none. */
+export const describePath = (path: readonly string[]): string => (path.length === 0 ? '(the whole config)' : toDotPath(path));
+
+/** The error for unsafe numbers under the default rule: paths only, never a value. */
+export function unsafeNumberError(source: string, spots: readonly Pick<UnsafeSpot, 'path'>[], hint?: string): UnsafeNumber {
+  const paths = spots.map((s) => describePath(s.path));
+  const shown = paths.slice(0, 5).join(', ') + (paths.length > 5 ? ` and ${paths.length - 5} more` : '');
+  const what = spots.length === 1 ? 'a number' : `${spots.length} numbers`;
+  return new UnsafeNumber(`${source} has ${what} that a JavaScript number would round (at ${shown})`, paths, {
+    hint: hint ?? "to receive it exactly, load with bigNumbers: 'bigint' (or 'string'); or store it as a JSON string",
+  });
+}
+
+/**
+ * Whether the text may repeat a key in some object, judged against the parsed value's member count: every
+ * member of the text has one colon outside strings, and repeated keys collapse when parsed. Counting all
+ * colons (one native scan) settles most documents; only when colons inside strings (URLs, times) blur that
+ * count are the keys counted exactly.
+ */
+export function mayRepeatKeys(text: string, members: number): boolean {
+  let colons = 0;
+  for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) if (++colons > members) break;
+  if (colons <= members) return false;
+  let keys = 0;
+  // Every match consumes a whole string, so the next search starts outside one; a key is a string and a colon.
+  const re = /"[^"\\]*(?:\\[\s\S][^"\\]*)*"(\s*:)?/g;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) if (m[1] !== undefined && ++keys > members) return true;
+  return false;
+}
+
+const LITERAL = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+
+/**
+ * The exact value of a JSON number literal under `mode`: its text for 'string'; for 'bigint' the integer
+ * it denotes, or undefined when it is not an integer (or has more than MAX_BIGINT_DIGITS digits).
+ */
+export function exactOf(literal: string, mode: Exclude<BigNumbers, 'error'>): string | bigint | undefined {
+  if (mode === 'string') return literal;
+  const m = LITERAL.exec(literal);
+  if (!m) return undefined;
+  let digits = (m[2]! + (m[3] ?? '')).replace(/^0+/, '');
+  if (digits === '') return 0n;
+  // Number() of a long exponent is a huge double or Infinity: either way the comparisons below hold.
+  let exp = Number(m[4] ?? '0') - (m[3]?.length ?? 0);
+  if (exp < 0) {
+    let zeros = 0;
+    while (digits.charCodeAt(digits.length - 1 - zeros) === 0x30) zeros++;
+    const drop = Math.min(zeros, -exp);
+    digits = digits.slice(0, digits.length - drop);
+    exp += drop;
+  }
+  if (exp < 0 || digits.length + exp > MAX_BIGINT_DIGITS) return undefined;
+  const n = BigInt(digits) * 10n ** BigInt(exp);
+  return m[1] === '-' ? -n : n;
+}
+
+/** An unsafe number and the exact value that replaces it once validation is done. */
+export interface ExactSpot {
+  parent: Container;
+  key: string;
+  rounded: number;
+  exact: string | bigint;
+}
+
+/**
+ * The exact values of the unsafe numbers `scan` found in `holder` (parsed from `text`), by `mode`; with
+ * 'error', or for a number 'bigint' cannot hold, UnsafeNumber. Paths in messages start with `base`.
+ * Parses the text a second time, losslessly, walking the tree beside the parsed value: only the last of
+ * repeated keys is what JSON.parse kept.
+ */
+export function exactNumbers(text: string, source: string, holder: [unknown], scan: NumberScan, mode: BigNumbers, base: readonly string[] = []): ExactSpot[] {
+  const withBase = (path: readonly string[]) => ({ path: [...base, ...path] });
+  if (scan.unsafe.length === 0) return [];
+  if (mode === 'error') throw unsafeNumberError(source, scan.unsafe.map((s) => withBase(s.path)));
+  const spots: ExactSpot[] = [];
+  const refused: { path: string[] }[] = [];
+  const stack: { node: JsonNode; parent: Container; key: string; path: string[] }[] = [{ node: parseTree(text, source), parent: holder, key: '0', path: [] }];
+  while (stack.length > 0) {
+    const { node, parent, key, path } = stack.pop()!;
+    const v = (parent as Record<string, unknown>)[key];
+    if (node.type === 'number') {
+      if (typeof v !== 'number' || isSafeNumber(v)) continue;
+      const exact = exactOf(node.literal, mode);
+      if (exact === undefined) refused.push(withBase(path));
+      else spots.push({ parent, key, rounded: v, exact });
+    } else if (node.type === 'array') {
+      node.items.forEach((item, i) => stack.push({ node: item, parent: v as Container, key: String(i), path: [...path, String(i)] }));
+    } else if (node.type === 'object') {
+      const last = new Map<string, JsonNode>();
+      for (const m of node.members) last.set(m.key, m.value);
+      for (const [k, child] of last) if (child.type !== 'string') stack.push({ node: child, parent: v as Container, key: k, path: [...path, k] });
+    }
+  }
+  if (refused.length > 0) {
+    throw unsafeNumberError(source, refused, "with bigNumbers: 'bigint' only integers (of up to 4300 digits) come exactly; load with bigNumbers: 'string' to receive the literal text");
+  }
+  return spots;
+}
+
+/** Puts the exact values in place of the rounded ones they were found as (unless something replaced those since). */
+export function applyExact(spots: readonly ExactSpot[]): void {
+  for (const s of spots) {
+    const parent = s.parent as Record<string, unknown>;
+    if (Object.is(parent[s.key], s.rounded)) Object.defineProperty(parent, s.key, { value: s.exact, writable: true, enumerable: true, configurable: true });
+  }
+}
