@@ -1,0 +1,160 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Fernet } from '../src/fernet/fernet.js';
+import { canonicalLiteral, parseLiteral } from '../src/git/canonical.js';
+import { mergedText, mergeJson } from '../src/git/merge.js';
+import { makeKeyFile } from './helpers/cli.js';
+import { useGitSandbox } from './helpers/git.js';
+import { runPython } from './helpers/python.js';
+
+const sb = useGitSandbox('fcfg-git-exact-');
+const { git, cli, repo } = sb;
+
+// [key, literal before, literal after, a different literal after]: every change is one a double
+// cannot see (or that JSON.parse + JSON.stringify would print the same on both sides).
+const CHANGES: [string, string, string, string][] = [
+  ['a', '12345678901234567891', '12345678901234567892', '12345678901234567893'],
+  ['b', '-0', '0', '-0.0'],
+  ['c', '1e400', '1e401', '-1e400'],
+  ['d', '1.50', '1.5', '1.500'],
+  ['e', '1E+2', '100', '1e2'],
+  ['f', '100000000000000000000000', '100000000000000000000001', '99999999999999999999999'],
+];
+
+/** A Python-style one-line document (json.dumps's separators) of the table's column `col`, plus extras. */
+function doc(col: 1 | 2 | 3, extra = ''): string {
+  return '{' + CHANGES.map((c) => `"${c[0]}": ${c[col]}`).join(', ') + extra + '}';
+}
+
+/** A repository with the drivers set up and `config.enc` committed from `text`. */
+function setup(text: string) {
+  const d = repo();
+  const { keys } = makeKeyFile(d, 'secret.key');
+  const f = new Fernet(keys[0]!);
+  writeFileSync(join(d, '.gitignore'), '*.key\n');
+  const write = (t: string) => writeFileSync(join(d, 'config.enc'), f.encrypt(t) + '\n');
+  write(text);
+  expect(cli(d, ['git-setup']).status).toBe(0);
+  git(d, ['add', '-A']);
+  git(d, ['commit', '-qm', 'base']);
+  const read = () => f.decryptText(readFileSync(join(d, 'config.enc'), 'utf8').trim());
+  return { d, key: keys[0]!, write, read };
+}
+
+/** base → ours on main, base → theirs on a branch, then `git merge`; the token text comes from `encrypt`. */
+function mergeCase(base: string, ours: string, theirs: string, encrypt?: (text: string, key: string) => string) {
+  const s = setup(base);
+  const write = (t: string) => (encrypt ? writeFileSync(join(s.d, 'config.enc'), encrypt(t, s.key) + '\n') : s.write(t));
+  git(s.d, ['checkout', '-qb', 'feature']);
+  write(theirs);
+  git(s.d, ['commit', '-qam', 'theirs']);
+  git(s.d, ['checkout', '-q', 'main']);
+  s.write(ours);
+  git(s.d, ['commit', '-qam', 'ours']);
+  const oursToken = readFileSync(join(s.d, 'config.enc'), 'utf8');
+  const r = git(s.d, ['merge', '--no-edit', 'feature'], true);
+  return { ...s, r, oursToken };
+}
+
+/** Python's cryptography encrypts `text` (the bytes Python writes, for the duplicate-key cases). */
+function pythonEncrypt(text: string, key: string): string {
+  return runPython('import sys; from cryptography.fernet import Fernet; k, t = sys.stdin.read().split("\\n", 1); print(Fernet(k.encode()).encrypt(t.encode()).decode())', `${key}\n${text}`).trim();
+}
+
+describe('textconv shows every value exactly', () => {
+  it('canonical text keeps each literal as written', () => {
+    expect(canonicalLiteral(parseLiteral(doc(1, ', "s": "\\u0041"'), 't'))).toBe('{\n' + CHANGES.map((c) => `  "${c[0]}": ${c[1]},\n`).join('') + '  "s": "A"\n}\n');
+  });
+
+  it('git diff shows a change of each literal, and nothing else', () => {
+    const s = setup(doc(1, ', "same": 1'));
+    s.write(doc(2, ', "same": 1'));
+    const diff = git(s.d, ['diff']).stdout;
+    for (const [k, before, after] of CHANGES) {
+      expect(diff).toContain(`\n-  "${k}": ${before},\n`);
+      expect(diff).toContain(`\n+  "${k}": ${after},\n`);
+    }
+    expect(diff.match(/^[-+] /gm)).toHaveLength(2 * CHANGES.length);
+  });
+
+  it('a repeated key (written by Python): the diff shows the copy readers use, with a warning', () => {
+    const d = repo();
+    const { keys } = makeKeyFile(d, 'secret.key');
+    writeFileSync(join(d, 'c.enc'), pythonEncrypt('{"p": "first", "n": {"q": 1, "q": 2}, "p": "second"}', keys[0]!) + '\n');
+    const r = cli(d, ['textconv', 'c.enc']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('{\n  "n": {\n    "q": 2\n  },\n  "p": "second"\n}\n');
+    expect(r.stderr).toBe(
+      'fernet-config: warning: c.enc: the key n.q appears more than once (again at line 1, column 30); the diff shows the last one, which readers use\n' +
+        'fernet-config: warning: c.enc: the key p appears more than once (again at line 1, column 39); the diff shows the last one, which readers use\n',
+    );
+  });
+});
+
+describe('merges compare values exactly', () => {
+  it('the issue: ours changes x, theirs changes big: both changes are kept', () => {
+    const { r, read } = mergeCase('{"big": 12345678901234567891, "x": 1}', '{"big": 12345678901234567891, "x": 2}', '{"big": 12345678901234567892, "x": 1}');
+    expect(r.status).toBe(0);
+    expect(read()).toBe('{"big": 12345678901234567892, "x": 2}');
+  });
+
+  it('a change of each literal on one side is kept, in our one-line style', () => {
+    const { r, read } = mergeCase(doc(1, ', "x": 1'), doc(1, ', "x": 2'), doc(2, ', "x": 1'));
+    expect(r.status).toBe(0);
+    expect(read()).toBe(doc(2, ', "x": 2'));
+  });
+
+  it('different changes of each literal on both sides conflict, each listed by path', () => {
+    const { r, read } = mergeCase(doc(1), doc(2), doc(3));
+    expect(r.status).not.toBe(0);
+    for (const [k] of CHANGES) expect(r.stderr).toContain(`  ${k}: changed differently on both sides`);
+    expect(r.stderr).toContain('6 conflicting values');
+    expect(read()).toBe(doc(2));
+  });
+
+  it('the same change on both sides is no conflict', () => {
+    const { r, read } = mergeCase(doc(1, ', "x": 1'), doc(2, ', "x": 1'), doc(2, ', "x": 1'));
+    expect(r.status).toBe(0);
+    expect(read()).toBe(doc(2, ', "x": 1'));
+  });
+
+  it('a side with a repeated key (written by Python) is refused: conflict, ours unchanged', () => {
+    const { r, d, oursToken } = mergeCase('{"p": "a", "x": 1}', '{"p": "a", "x": 2}', '{"p": "first", "p": "second", "x": 1}', pythonEncrypt);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('[ERR_DUPLICATE_KEY]');
+    expect(r.stderr).toContain('their version of config.enc has the key p twice');
+    expect(r.stderr).not.toMatch(/first|second/);
+    expect(readFileSync(join(d, 'config.enc'), 'utf8')).toBe(oursToken);
+  });
+});
+
+describe('merged text is spliced into ours', () => {
+  // [name, ours, merged (JSON text), expected text]
+  const CASES: [string, string, string, string][] = [
+    ['one line: a value changes in place', '{"a": 1, "b": [1, 2], "c": "x"}', '{"a": 1, "b": [1, 2, 3], "c": "x"}', '{"a": 1, "b": [1, 2, 3], "c": "x"}'],
+    ['one line: compact separators are kept', '{"a":1,"b":{"c":2}}', '{"a":1,"b":{"c":2,"d":[1,{"e":null}]},"z":1e400}', '{"a":1,"b":{"c":2,"d":[1,{"e":null}]},"z":1e400}'],
+    ['one line: a member removed with one separator', '{"a": 1, "b": 2, "c": 3}', '{"a": 1, "c": 3}', '{"a": 1, "c": 3}'],
+    ['one line: the last member removed', '{"a": 1, "b": 2, "c": 3}', '{"a": 1, "b": 2}', '{"a": 1, "b": 2}'],
+    ['one line: the last two removed, one added', '{"a": 1, "b": 2, "c": 3}', '{"a": 1, "n": -0}', '{"a": 1, "n": -0}'],
+    ['one line: everything replaced', '{"a": 1}', '{"b": 2}', '{"b": 2}'],
+    [
+      'indented: untouched members keep their bytes, new ones indent like their siblings',
+      '{\n    "b": 1,   "a": {"x": 1},\n    "keep":   "as is",\n    "o": {\n        "p": 1\n    }\n}\n',
+      '{"b": 2, "a": {"x": 1, "y": true}, "keep": "as is", "o": {"p": 1, "q": {"r": [1]}}, "n": 12345678901234567891}',
+      '{\n    "b": 2,   "a": {"x": 1, "y": true},\n    "keep":   "as is",\n    "o": {\n        "p": 1,\n        "q": {\n            "r": [\n                1\n            ]\n        }\n    },\n    "n": 12345678901234567891\n}\n',
+    ],
+    ['indented: a member removed from the middle', '{\n  "a": 1,\n  "b": 2,\n  "c": 3\n}', '{"a": 1, "c": 3}', '{\n  "a": 1,\n  "c": 3\n}'],
+    ['CRLF and tabs', '{\r\n\t"a": 1\r\n}\r\n', '{"a": 1, "b": {"c": 2}}', '{\r\n\t"a": 1,\r\n\t"b": {\r\n\t\t"c": 2\r\n\t}\r\n}\r\n'],
+    ['a replaced root', '[1, 2]', '{"a": 1}', '{"a": 1}'],
+  ];
+  it.each(CASES)('%s', (_name, ours, merged, expected) => {
+    expect(mergedText(ours, parseLiteral(merged, 'merged'))).toBe(expected);
+  });
+
+  it('three-way merge of literals: 1.50 and 1.5 are different values, "\\u0041" and "A" the same', () => {
+    const lit = (t: string) => parseLiteral(t, 't');
+    expect(mergeJson(lit('{"a": 1.50, "b": "A"}'), lit('{"a": 1.5, "b": "\\u0041"}'), lit('{"a": 1.50, "b": "B"}')).value).toEqual(lit('{"a": 1.5, "b": "B"}'));
+    expect(mergeJson(lit('{"a": 1.50}'), lit('{"a": 1.5}'), lit('{"a": 1.500}')).conflicts).toEqual([{ path: 'a', kind: 'both-changed' }]);
+  });
+});
