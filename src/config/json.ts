@@ -230,8 +230,12 @@ const newSpot = (type: NodeType, offset: number, start: number, prevEnd: number 
  * One pass over the text following `segments` from the root. Containers off the path cost a stack slot
  * and nothing else. A repeated key on the path resolves to its last copy, as JSON.parse reads it.
  */
-function locate(text: string, segments: string[], source: string, collectKeysAt = -1): Located {
+function locate(text: string, segments: string[], source: string, collectKeysAt = -1, refuseDuplicates = false): Located {
   const chain: Spot[] = [];
+  // With refuseDuplicates, the keys of every open object (undefined for arrays): the same pass that
+  // finds the path also checks for repeats, and only a repeat pays for the slower pass that names it.
+  const keySets: (Set<string> | undefined)[] = [];
+  let repeated = false;
   const keys: string[] = [];
   const frames: (Frame | null)[] = [];
   const childStarts = (f: Frame, start: number): void => {
@@ -275,10 +279,12 @@ function locate(text: string, segments: string[], source: string, collectKeysAt 
     if (f.spot.count === 1) f.spot.firstEnd = end;
   };
   const open = (isObject: boolean) => (offset: number) => {
+    if (refuseDuplicates) keySets.push(isObject ? new Set() : undefined);
     const on = begin(isObject ? 'object' : 'array', offset);
     frames.push(on ? { spot: on[0], level: on[1], isObject, key: '', keyStart: 0, keyEnd: 0, pending: undefined } : null);
   };
   const close = (end: number): void => {
+    keySets.pop();
     const f = frames.pop();
     if (f) f.spot.end = end;
     ended(end);
@@ -289,6 +295,11 @@ function locate(text: string, segments: string[], source: string, collectKeysAt 
     objectEnd: close,
     arrayEnd: close,
     member: (key, keyOffset, keyLength) => {
+      if (refuseDuplicates) {
+        const keys = keySets[keySets.length - 1]!;
+        if (keys.has(key)) repeated = true;
+        else keys.add(key);
+      }
       const f = frames[frames.length - 1];
       if (!f) return;
       f.key = key;
@@ -304,6 +315,7 @@ function locate(text: string, segments: string[], source: string, collectKeysAt 
     },
   };
   walkJson(text, source, events);
+  if (repeated) assertNoDuplicateKeys(text, source);
   return { segments, chain, keys };
 }
 
@@ -458,9 +470,8 @@ function nest(rest: readonly string[], literal: string, style: Style, indent: st
  * edit there could change the copy readers do not see. Returns `text` itself when nothing changes.
  */
 export function setInText(text: string, path: string, literal: string, source = 'config'): string {
-  assertNoDuplicateKeys(text, source);
   const segments = parsePath(path);
-  const at = locate(text, segments, source);
+  const at = locate(text, segments, source, -1, true);
   const { chain } = at;
   if (chain.length > segments.length) {
     const target = chain[segments.length]!;
@@ -485,9 +496,8 @@ export function setInText(text: string, path: string, literal: string, source = 
  * container leaves it empty (`{}` / `[]`). PathNotFound when it is not there; DuplicateKey as for setInText.
  */
 export function unsetInText(text: string, path: string, source = 'config'): string {
-  assertNoDuplicateKeys(text, source);
   const segments = parsePath(path);
-  const at = locate(text, segments, source);
+  const at = locate(text, segments, source, -1, true);
   if (at.chain.length <= segments.length) throw notThere(text, path, at, source, false);
   const target = at.chain[segments.length]!;
   const parent = at.chain[segments.length - 1]!;
