@@ -158,3 +158,21 @@ describe('merged text is spliced into ours', () => {
     expect(mergeJson(lit('{"a": 1.50}'), lit('{"a": 1.5}'), lit('{"a": 1.500}')).conflicts).toEqual([{ path: 'a', kind: 'both-changed' }]);
   });
 });
+
+describe('check reports repeated keys', () => {
+  it('path, line and column of each repeat in a config Python wrote; no value', () => {
+    const d = repo();
+    const { keys } = makeKeyFile(d, 'secret.key');
+    writeFileSync(join(d, '.gitignore'), '*.key\n');
+    writeFileSync(join(d, 'dup.enc'), pythonEncrypt('{\n  "p": "first-secret",\n  "a.b": {"c": 1, "c": 2},\n  "p": "second-secret"\n}', keys[0]!) + '\n');
+    writeFileSync(join(d, 'ok.enc'), new Fernet(keys[0]!).encrypt('{"p": 1}') + '\n');
+    const r = cli(d, ['check', '--json']);
+    expect(r.status).toBe(1);
+    const problems = (JSON.parse(r.stdout) as { problems: { check: string; path: string; message: string }[] }).problems;
+    expect(problems.map((p) => [p.check, p.path, p.message])).toEqual([
+      ['duplicate-key', 'dup.enc', 'has the key a\\.b.c more than once (again at line 3, column 19)'],
+      ['duplicate-key', 'dup.enc', 'has the key p more than once (again at line 4, column 3)'],
+    ]);
+    expect(r.stdout).not.toContain('secret');
+  });
+});
