@@ -129,6 +129,7 @@ describe('valueLiteral', () => {
     ['hello', false, '"hello"'],
     ['NaN', false, '"NaN"'],
     ['{"a": 1,}', false, '"{\\"a\\": 1,}"'],
+
     ['12', true, '"12"'],
   ])('%j (string: %s) is %s', (raw, asString, expected) => {
     expect(valueLiteral(raw, asString)).toBe(expected);
@@ -136,6 +137,10 @@ describe('valueLiteral', () => {
 
   it('refuses a VALUE that repeats a key', () => {
     expect(() => valueLiteral('{"a": 1, "a": 2}', false)).toThrow(expect.objectContaining({ code: 'ERR_DUPLICATE_KEY' }) as Error);
+  });
+
+  it('refuses a VALUE nested too deep rather than storing it as a string', () => {
+    expect(() => valueLiteral('['.repeat(MAX_DEPTH + 1) + ']'.repeat(MAX_DEPTH + 1), false)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_JSON' }) as Error);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { FormattingOptions } from 'jsonc-parser';
 import { InvalidJson, InvalidPath, InvalidUtf8, PathNotFound } from '../errors.js';
-import { MAX_DEPTH, assertNoDuplicateKeys, formatPath, walkJson, type JsonEvents } from './tree.js';
+import { MAX_DEPTH, TOO_DEEP, assertNoDuplicateKeys, formatPath, walkJson, type JsonEvents } from './tree.js';
 
 /** Drops a leading byte-order mark, which some editors write and JSON does not allow. */
 export function stripBom(text: string): string {
@@ -403,7 +403,8 @@ export function valueLiteral(raw: string, asString: boolean, source = 'the value
   try {
     walkJson(trimmed, source, {});
   } catch (e) {
-    if (e instanceof InvalidJson) return JSON.stringify(raw);
+    // JSON nested too deep is still meant as JSON: storing it as a string would change what was typed.
+    if (e instanceof InvalidJson && !e.message.includes(TOO_DEEP)) return JSON.stringify(raw);
     throw e;
   }
   assertNoDuplicateKeys(trimmed, source);

@@ -25,6 +25,8 @@ const jsonc = (): typeof Jsonc => (jsoncModule ??= require('jsonc-parser') as ty
  * ERR_INVALID_JSON rather than failing later with a RangeError.
  */
 export const MAX_DEPTH = 1000;
+/** The reason InvalidJson gives for nesting deeper than MAX_DEPTH. */
+export const TOO_DEEP = `nested deeper than ${MAX_DEPTH} levels`;
 
 export type JsonNode =
   | { type: 'object'; offset: number; length: number; members: JsonMember[] }
@@ -132,7 +134,7 @@ export function walkJson(text: string, source: string, events: JsonEvents): void
     if (next() !== Tok.Colon) fail('colon expected');
   };
   const push = (isObject: boolean): void => {
-    if (stack.length >= MAX_DEPTH) fail(`nested deeper than ${MAX_DEPTH} levels`);
+    if (stack.length >= MAX_DEPTH) fail(TOO_DEEP);
     stack.push(isObject);
   };
 
