@@ -26,13 +26,6 @@ export const MAX_BIGINT_DIGITS = 4300;
 
 type Container = Record<string, unknown> | unknown[];
 
-interface Frame {
-  node: Container;
-  parent: Frame | undefined;
-  key: string;
-  depth: number;
-}
-
 /** A number the double does not hold exactly, found in the parsed value. */
 export interface UnsafeSpot {
   /** The object or array that holds it (the holder array `[root]` for a bare number document). */
@@ -54,49 +47,43 @@ export const isSafeNumber = (n: number): boolean => (Number.isInteger(n) ? Numbe
 
 /**
  * Walks a freshly parsed value (inside `holder`, `[value]`, so a bare top-level number has a parent
- * too): collects the unsafe numbers, counts object members, and refuses nesting deeper than MAX_DEPTH.
- * Iterative, so depth alone never overflows the stack.
+ * too): collects the unsafe numbers, counts object members, and refuses nesting deeper than MAX_DEPTH
+ * before the recursion could get anywhere near the stack's limit.
  */
 export function scanParsed(holder: [unknown], text: string, source: string): NumberScan {
-  const unsafe: UnsafeSpot[] = [];
-  let members = 0;
-  const stack: Frame[] = [{ node: holder, parent: undefined, key: '', depth: 0 }];
-  while (stack.length > 0) {
-    const frame = stack.pop()!;
-    if (frame.depth > MAX_DEPTH) throw tooDeep(text, source);
-    const node = frame.node;
+  const scan: NumberScan = { unsafe: [], members: 0 };
+  const path: string[] = [];
+  const visit = (node: Container, depth: number): void => {
+    if (depth > MAX_DEPTH) throw tooDeep(text, source);
     if (Array.isArray(node)) {
       for (let i = 0; i < node.length; i++) {
-        const v = node[i];
+        const v: unknown = node[i];
         if (typeof v === 'number') {
-          if (!isSafeNumber(v)) unsafe.push({ parent: node, key: String(i), rounded: v, path: pathOf(frame, String(i)) });
+          if (!isSafeNumber(v)) scan.unsafe.push({ parent: node, key: String(i), rounded: v, path: depth === 0 ? [] : [...path, String(i)] });
         } else if (typeof v === 'object' && v !== null) {
-          stack.push({ node: v as Container, parent: frame, key: String(i), depth: frame.depth + 1 });
+          if (depth > 0) path.push(String(i));
+          visit(v as Container, depth + 1);
+          if (depth > 0) path.pop();
         }
       }
-    } else {
-      const keys = Object.keys(node);
-      members += keys.length;
-      for (const k of keys) {
-        const v = node[k];
-        if (typeof v === 'number') {
-          if (!isSafeNumber(v)) unsafe.push({ parent: node, key: k, rounded: v, path: pathOf(frame, k) });
-        } else if (typeof v === 'object' && v !== null) {
-          stack.push({ node: v as Container, parent: frame, key: k, depth: frame.depth + 1 });
-        }
+      return;
+    }
+    const keys = Object.keys(node);
+    scan.members += keys.length;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      const v = node[k];
+      if (typeof v === 'number') {
+        if (!isSafeNumber(v)) scan.unsafe.push({ parent: node, key: k, rounded: v, path: [...path, k] });
+      } else if (typeof v === 'object' && v !== null) {
+        path.push(k);
+        visit(v as Container, depth + 1);
+        path.pop();
       }
     }
-  }
-  return { unsafe, members };
-}
-
-/** Keys from the root to `key` in `frame`; the holder frame (no parent) contributes nothing. */
-function pathOf(frame: Frame, key: string): string[] {
-  if (frame.parent === undefined) return [];
-  const path = [key];
-  // The root container's frame (whose parent is the holder) has no key of its own.
-  for (let f: Frame = frame; f.parent?.parent !== undefined; f = f.parent) path.push(f.key);
-  return path.reverse();
+  };
+  visit(holder, 0);
+  return scan;
 }
 
 function tooDeep(text: string, source: string): InvalidJson {
@@ -137,15 +124,20 @@ export function unsafeNumberError(source: string, spots: readonly Pick<UnsafeSpo
 }
 
 /**
- * Whether the text may repeat a key in some object, judged against the parsed value's member count: every
- * member of the text has one colon outside strings, and repeated keys collapse when parsed. Counting all
- * colons (one native scan) settles most documents; only when colons inside strings (URLs, times) blur that
- * count are the keys counted exactly.
+ * Whether the text may repeat a key in some object, judged against the parsed value's member count (where
+ * repeated keys collapse). Every key is a closing quote, maybe whitespace, and a colon; counting the colons
+ * that follow a quote (a native search and a look back each) bounds the keys from above and settles almost
+ * every document — colons in URLs and times follow no quote. Only when that bound is too high are the
+ * keys counted exactly.
  */
 export function mayRepeatKeys(text: string, members: number): boolean {
-  let colons = 0;
-  for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) if (++colons > members) break;
-  if (colons <= members) return false;
+  let bound = 0;
+  for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) {
+    let j = i - 1;
+    for (let c = text.charCodeAt(j); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = text.charCodeAt(--j));
+    if (text.charCodeAt(j) === 0x22 && ++bound > members) break;
+  }
+  if (bound <= members) return false;
   let keys = 0;
   // Every match consumes a whole string, so the next search starts outside one; a key is a string and a colon.
   const re = /"[^"\\]*(?:\\[\s\S][^"\\]*)*"(\s*:)?/g;
