@@ -20,7 +20,7 @@ let jsoncModule: typeof Jsonc | undefined;
 const jsonc = (): typeof Jsonc => (jsoncModule ??= require('jsonc-parser') as typeof Jsonc);
 
 /**
- * Deepest nesting accepted. Python's json module stops near 1000 (its recursion limit), and
+ * Deepest nesting accepted. Python's json module stops just below 1000 (its recursion limit), and
  * JSON.stringify and schema validators recurse per level: deeper text is refused up front with
  * ERR_INVALID_JSON rather than failing later with a RangeError.
  */
@@ -89,8 +89,8 @@ const PYTHON_NON_FINITE = ['-Infinity', 'Infinity', 'NaN'];
 /** What a walk reports. Offsets are UTF-16 code unit offsets into the text; `end` is exclusive. */
 export interface JsonEvents {
   objectBegin?(offset: number): void;
-  /** A key was read (the colon and value follow). `line`/`column` are 1-based. */
-  member?(key: string, keyOffset: number, keyLength: number, line: number, column: number): void;
+  /** A key was read (the colon and value follow). */
+  member?(key: string, keyOffset: number, keyLength: number): void;
   objectEnd?(end: number): void;
   arrayBegin?(offset: number): void;
   arrayEnd?(end: number): void;
@@ -106,8 +106,7 @@ export function walkJson(text: string, source: string, events: JsonEvents): void
   const scanner = jsonc().createScanner(text, false);
   const fail = (reason: string): never => {
     const offset = scanner.getTokenOffset();
-    const line = scanner.getTokenStartLine() + 1;
-    const column = scanner.getTokenStartCharacter() + 1;
+    const { line, column } = lineCounter(text)(offset);
     const python = PYTHON_NON_FINITE.find((t) => text.startsWith(t, offset));
     if (python !== undefined) {
       throw new InvalidJson(source, line, column, `${python} is not JSON (Python's json.dumps writes it for a non-finite float unless allow_nan=False)`, {
@@ -118,6 +117,14 @@ export function walkJson(text: string, source: string, events: JsonEvents): void
   };
   const next = (): number => {
     for (;;) {
+      // Whitespace is skipped here: the scanner would build a string of it, char by char, for nothing.
+      let pos = scanner.getPosition();
+      let c = text.charCodeAt(pos);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+        do c = text.charCodeAt(++pos);
+        while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09);
+        scanner.setPosition(pos);
+      }
       const tok: number = scanner.scan();
       if (tok === Tok.Trivia || tok === Tok.LineBreak) continue;
       if (tok === Tok.LineComment || tok === Tok.BlockComment) fail('comments are not JSON');
@@ -130,7 +137,7 @@ export function walkJson(text: string, source: string, events: JsonEvents): void
   const stack: boolean[] = [];
   // The scanner is on a key's string token.
   const readKey = (): void => {
-    events.member?.(scanner.getTokenValue(), scanner.getTokenOffset(), scanner.getTokenLength(), scanner.getTokenStartLine() + 1, scanner.getTokenStartCharacter() + 1);
+    events.member?.(scanner.getTokenValue(), scanner.getTokenOffset(), scanner.getTokenLength());
     if (next() !== Tok.Colon) fail('colon expected');
   };
   const push = (isObject: boolean): void => {
@@ -213,6 +220,25 @@ export function walkJson(text: string, source: string, events: JsonEvents): void
   }
 }
 
+/**
+ * 1-based line and column of an offset (lines end at LF, columns count UTF-16 units). Calls with
+ * increasing offsets continue where the last one stopped, so naming many positions stays linear.
+ */
+export function lineCounter(text: string): (offset: number) => { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  let counted = 0;
+  return (offset) => {
+    if (offset < counted) [line, lineStart, counted] = [1, 0, 0];
+    for (let i = text.indexOf('\n', counted); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+      line++;
+      lineStart = i + 1;
+    }
+    counted = offset;
+    return { line, column: offset - lineStart + 1 };
+  };
+}
+
 function scalarType(tok: number): ScalarType {
   if (tok === Tok.String) return 'string';
   if (tok === Tok.Number) return 'number';
@@ -273,6 +299,7 @@ export function findDuplicateKeys(text: string, source = 'config'): DuplicateKey
   }
   const found: DuplicateKey[] = [];
   const stack: Frame[] = [];
+  const position = lineCounter(text);
   const segmentForNext = (): string | undefined => {
     const top = stack[stack.length - 1];
     if (top === undefined) return undefined;
@@ -293,7 +320,7 @@ export function findDuplicateKeys(text: string, source = 'config'): DuplicateKey
     scalar: () => {
       segmentForNext();
     },
-    member: (key, _offset, _length, line, column) => {
+    member: (key, offset) => {
       const top = stack[stack.length - 1]!;
       top.key = key;
       if (!top.keys!.has(key)) {
@@ -302,7 +329,7 @@ export function findDuplicateKeys(text: string, source = 'config'): DuplicateKey
       }
       const path = stack.slice(1).map((f) => f.segment!);
       path.push(key);
-      found.push({ path: formatPath(path), line, column });
+      found.push({ path: formatPath(path), ...position(offset) });
     },
   });
   return found;
