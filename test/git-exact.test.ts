@@ -1,9 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Fernet } from '../src/fernet/fernet.js';
 import { canonicalLiteral, parseLiteral } from '../src/git/canonical.js';
-import { mergedText, mergeJson } from '../src/git/merge.js';
+import { jsonEqual, mergedText, mergeJson } from '../src/git/merge.js';
 import { makeKeyFile } from './helpers/cli.js';
 import { useGitSandbox } from './helpers/git.js';
 import { runPython } from './helpers/python.js';
@@ -150,6 +151,27 @@ describe('merged text is spliced into ours', () => {
   ];
   it.each(CASES)('%s', (_name, ours, merged, expected) => {
     expect(mergedText(ours, parseLiteral(merged, 'merged'))).toBe(expected);
+  });
+
+  it('property: the result reads back as the merged value; a one-line document stays on one line', () => {
+    const key = fc.constantFrom('a', 'b', 'c', '__proto__', 'd.e');
+    const scalar = fc.oneof(fc.constantFrom('12345678901234567891', '-0', '1e400', '1.50', '1E+2', 'true', 'null', '"s"', '"\\u0041"'), fc.integer().map(String));
+    const literal: fc.Arbitrary<string> = fc.letrec<{ v: string }>((tie) => ({
+      v: fc.oneof({ depthSize: 'small' }, scalar, fc.array(tie('v'), { maxLength: 3 }).map((xs) => `[${xs.join(', ')}]`), fc.uniqueArray(fc.tuple(key, tie('v')), { maxLength: 4, selector: (t) => t[0] }).map((ms) => `{${ms.map(([k, v]) => `${JSON.stringify(k)}: ${v}`).join(', ')}}`)),
+    })).v;
+    const object = fc.uniqueArray(fc.tuple(key, literal), { maxLength: 4, selector: (t) => t[0] }).map((ms) => `{${ms.map(([k, v]) => `${JSON.stringify(k)}: ${v}`).join(', ')}}`);
+    const indented = (t: string, unit: string) => JSON.stringify(JSON.parse(t), null, unit);
+    fc.assert(
+      fc.property(object, object, fc.constantFrom('one-line', '  ', '\t'), (oursOneLine, mergedSource, style) => {
+        // Indented variants are made by JSON.stringify, so only from documents whose numbers survive it.
+        const ours = style === 'one-line' ? oursOneLine : indented(oursOneLine.replace(/12345678901234567891|1e400/g, '7'), style);
+        const merged = parseLiteral(mergedSource, 'merged');
+        const text = mergedText(ours, merged);
+        if (!jsonEqual(parseLiteral(text, 'result'), merged)) return false;
+        return style !== 'one-line' || !text.includes('\n');
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('three-way merge of literals: 1.50 and 1.5 are different values, "\\u0041" and "A" the same', () => {

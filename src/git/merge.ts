@@ -130,13 +130,20 @@ export function mergedText(oursText: string, merged: Literal): string {
   const oursLiteral = literalOf(tree);
   if (jsonEqual(oursLiteral, merged)) return oursText;
   if (tree.type === 'object' && isObject(merged)) {
-    editObject(oursText, tree, merged as LiteralObject, style, edits);
+    editObject(oursText, tree, oursLiteral as LiteralObject, merged as LiteralObject, style, edits);
   } else {
     edits.push({ start: tree.offset, end: tree.offset + tree.length, text: render(merged, style, compactAt(oursText, tree), '') });
   }
-  edits.sort((a, b) => b.start - a.start || b.end - a.end);
-  let text = oursText;
-  for (const e of edits) text = text.slice(0, e.start) + e.text + text.slice(e.end);
+  // In text order (an insertion at a removal's end after that removal), joined in one pass.
+  edits.sort((a, b) => a.start - b.start || a.end - b.end);
+  const parts: string[] = [];
+  let at = 0;
+  for (const e of edits) {
+    parts.push(oursText.slice(at, e.start), e.text);
+    at = e.end;
+  }
+  parts.push(oursText.slice(at));
+  const text = parts.join('');
   try {
     if (jsonEqual(parseLiteral(text, 'merged config'), merged)) return text;
   } catch {
@@ -214,7 +221,7 @@ function render(v: Literal, style: Style, compact: boolean, indent: string): str
 }
 
 /** Edits that turn the object `node` of `text` into `to`. */
-function editObject(text: string, node: ObjectNode, to: LiteralObject, style: Style, edits: Edit[]): void {
+function editObject(text: string, node: ObjectNode, from: LiteralObject, to: LiteralObject, style: Style, edits: Edit[]): void {
   const compact = compactAt(text, node);
   // A repeated key: the last copy is the one readers see (writers refuse such text anyway).
   const index = new Map<string, number>();
@@ -238,9 +245,9 @@ function editObject(text: string, node: ObjectNode, to: LiteralObject, style: St
       return;
     }
     const next = to[m.key]!;
-    const from = literalOf(m.value);
-    if (jsonEqual(from, next)) return;
-    if (m.value.type === 'object' && isObject(next)) editObject(text, m.value, next as LiteralObject, style, edits);
+    const before = from[m.key]!;
+    if (jsonEqual(before, next)) return;
+    if (m.value.type === 'object' && isObject(next)) editObject(text, m.value, before as LiteralObject, next as LiteralObject, style, edits);
     else edits.push({ start: m.value.offset, end: m.value.offset + m.value.length, text: render(next, style, compactAt(text, node), memberIndent) });
   });
   if (added.length > 0) {
