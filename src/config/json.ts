@@ -151,17 +151,6 @@ export function parsePath(path: string): string[] {
 
 const isIndex = (s: string) => /^(0|[1-9]\d*)$/.test(s);
 
-/** Looks a path up in a parsed value. Throws PathNotFound when something along it is missing. */
-export function getPath(value: unknown, path: string): unknown {
-  let node = value;
-  for (const seg of parsePath(path)) {
-    if (Array.isArray(node) && isIndex(seg) && Number(seg) < node.length) node = node[Number(seg)];
-    else if (node !== null && typeof node === 'object' && !Array.isArray(node) && Object.hasOwn(node, seg)) node = (node as Record<string, unknown>)[seg];
-    else throw new PathNotFound(`${path} is not set`);
-  }
-  return node;
-}
-
 /** Indentation and line ending of an existing document, so edits look like the user's own. */
 export function detectFormatting(text: string): FormattingOptions {
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
@@ -169,7 +158,6 @@ export function detectFormatting(text: string): FormattingOptions {
   if (m && m[1]!.startsWith('\t')) return { insertSpaces: false, tabSize: 1, eol };
   return { insertSpaces: true, tabSize: m ? m[1]!.length : 2, eol };
 }
-
 
 /*
  * Editing JSON text in place. Every edit is one splice found by one linear walk of the text: the value
