@@ -43,21 +43,6 @@ function setup(text: string) {
   return { d, key: keys[0]!, write, read };
 }
 
-/** base → ours on main, base → theirs on a branch, then `git merge`; the token text comes from `encrypt`. */
-function mergeCase(base: string, ours: string, theirs: string, encrypt?: (text: string, key: string) => string) {
-  const s = setup(base);
-  const write = (t: string) => (encrypt ? writeFileSync(join(s.d, 'config.enc'), encrypt(t, s.key) + '\n') : s.write(t));
-  git(s.d, ['checkout', '-qb', 'feature']);
-  write(theirs);
-  git(s.d, ['commit', '-qam', 'theirs']);
-  git(s.d, ['checkout', '-q', 'main']);
-  s.write(ours);
-  git(s.d, ['commit', '-qam', 'ours']);
-  const oursToken = readFileSync(join(s.d, 'config.enc'), 'utf8');
-  const r = git(s.d, ['merge', '--no-edit', 'feature'], true);
-  return { ...s, r, oursToken };
-}
-
 /** Python's cryptography encrypts `text` (the bytes Python writes, for the duplicate-key cases). */
 function pythonEncrypt(text: string, key: string): string {
   return runPython('import sys; from cryptography.fernet import Fernet; k, t = sys.stdin.read().split("\\n", 1); print(Fernet(k.encode()).encrypt(t.encode()).decode())', `${key}\n${text}`).trim();
@@ -94,39 +79,69 @@ describe('textconv shows every value exactly', () => {
 });
 
 describe('merges compare values exactly', () => {
-  it('the issue: ours changes x, theirs changes big: both changes are kept', () => {
-    const { r, read } = mergeCase('{"big": 12345678901234567891, "x": 1}', '{"big": 12345678901234567891, "x": 2}', '{"big": 12345678901234567892, "x": 1}');
-    expect(r.status).toBe(0);
-    expect(read()).toBe('{"big": 12345678901234567892, "x": 2}');
-  });
+  // [file, base, ours, theirs, expected: the merged text, or 'refused' (ours kept, no merge)].
+  // One repository, one `git merge`: git runs the driver once per file.
+  const CASES: [string, string, string, string, string | 'refused', string[]][] = [
+    // The issue: ours changes x, theirs changes big; both are kept.
+    ['issue.enc', '{"big": 12345678901234567891, "x": 1}', '{"big": 12345678901234567891, "x": 2}', '{"big": 12345678901234567892, "x": 1}', '{"big": 12345678901234567892, "x": 2}', []],
+    // A change of each literal on one side is kept, in our one-line style.
+    ['one-side.enc', doc(1, ', "x": 1'), doc(1, ', "x": 2'), doc(2, ', "x": 1'), doc(2, ', "x": 2'), []],
+    // Different changes of each literal on both sides conflict (our values stay).
+    ['both.enc', doc(1), doc(2), doc(3), doc(2), CHANGES.map((c) => c[0])],
+    // The same change on both sides is no conflict.
+    ['same.enc', doc(1, ', "x": 1'), doc(2, ', "x": 1'), doc(2, ', "x": 1'), doc(2, ', "x": 1'), []],
+    // A side with a repeated key (theirs, written by Python) is refused.
+    ['dup.enc', '{"p": "a", "x": 1}', '{"p": "a", "x": 2}', '{"p": "first", "p": "second", "x": 1}', 'refused', []],
+  ];
+  let run: { d: string; key: string; stderr: string; status: number | null; oursTokens: Map<string, string> } | undefined;
+  const merged = () => {
+    if (run) return run;
+    const d = repo();
+    const { keys } = makeKeyFile(d, 'secret.key');
+    const f = new Fernet(keys[0]!);
+    const write = (file: string, t: string, python = false) => writeFileSync(join(d, file), (python ? pythonEncrypt(t, keys[0]!) : f.encrypt(t)) + '\n');
+    writeFileSync(join(d, '.gitignore'), '*.key\n');
+    for (const [file, base] of CASES) write(file, base);
+    expect(cli(d, ['git-setup']).status).toBe(0);
+    git(d, ['add', '-A']);
+    git(d, ['commit', '-qm', 'base']);
+    git(d, ['checkout', '-qb', 'feature']);
+    for (const [file, , , theirs] of CASES) write(file, theirs, file === 'dup.enc');
+    git(d, ['commit', '-qam', 'theirs']);
+    git(d, ['checkout', '-q', 'main']);
+    for (const [file, , ours] of CASES) write(file, ours);
+    git(d, ['commit', '-qam', 'ours']);
+    const oursTokens = new Map(CASES.map(([file]) => [file, readFileSync(join(d, file), 'utf8')]));
+    const r = git(d, ['merge', '--no-edit', 'feature'], true);
+    run = { d, key: keys[0]!, stderr: r.stderr, status: r.status, oursTokens };
+    return run;
+  };
 
-  it('a change of each literal on one side is kept, in our one-line style', () => {
-    const { r, read } = mergeCase(doc(1, ', "x": 1'), doc(1, ', "x": 2'), doc(2, ', "x": 1'));
-    expect(r.status).toBe(0);
-    expect(read()).toBe(doc(2, ', "x": 2'));
-  });
-
-  it('different changes of each literal on both sides conflict, each listed by path', () => {
-    const { r, read } = mergeCase(doc(1), doc(2), doc(3));
+  it('the merge as a whole fails (there are conflicts), and says nothing of any value', () => {
+    const r = merged();
     expect(r.status).not.toBe(0);
-    for (const [k] of CHANGES) expect(r.stderr).toContain(`  ${k}: changed differently on both sides`);
-    expect(r.stderr).toContain('6 conflicting values');
-    expect(read()).toBe(doc(2));
+    expect(r.stderr).not.toMatch(/first|second|1234567890123456789/);
   });
 
-  it('the same change on both sides is no conflict', () => {
-    const { r, read } = mergeCase(doc(1, ', "x": 1'), doc(2, ', "x": 1'), doc(2, ', "x": 1'));
-    expect(r.status).toBe(0);
-    expect(read()).toBe(doc(2, ', "x": 1'));
-  });
-
-  it('a side with a repeated key (written by Python) is refused: conflict, ours unchanged', () => {
-    const { r, d, oursToken } = mergeCase('{"p": "a", "x": 1}', '{"p": "a", "x": 2}', '{"p": "first", "p": "second", "x": 1}', pythonEncrypt);
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('[ERR_DUPLICATE_KEY]');
-    expect(r.stderr).toContain('their version of config.enc has the key p twice');
-    expect(r.stderr).not.toMatch(/first|second/);
-    expect(readFileSync(join(d, 'config.enc'), 'utf8')).toBe(oursToken);
+  it.each(CASES)('%s', (file, _base, _ours, _theirs, expected, conflicts) => {
+    const r = merged();
+    const text = readFileSync(join(r.d, file), 'utf8');
+    if (expected === 'refused') {
+      expect(text).toBe(r.oursTokens.get(file));
+      expect(r.stderr).toContain(`their version of ${file} has the key p twice`);
+      expect(r.stderr).toContain('[ERR_DUPLICATE_KEY]');
+      return;
+    }
+    expect(new Fernet(r.key).decryptText(text.trim())).toBe(expected);
+    const status = git(r.d, ['status', '--porcelain', '--', file]).stdout;
+    if (conflicts.length === 0) {
+      // Merged and staged (or, when the result is ours, not even changed).
+      expect(status === '' || status === `M  ${file}\n`).toBe(true);
+    } else {
+      expect(status).toBe(`UU ${file}\n`);
+      expect(r.stderr).toContain(`${file}: ${conflicts.length} conflicting values`);
+      for (const path of conflicts) expect(r.stderr).toContain(`  ${path}: changed differently on both sides`);
+    }
   });
 });
 
