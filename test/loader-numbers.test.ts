@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Fernet, FernetConfigError, createConfigStoreSync, loadConfig, loadConfigSync, type LoadOptions } from '../src/index.js';
+import { Fernet, FernetConfigError, createConfigStoreSync, loadConfig, loadConfigSync, redact, type LoadOptions } from '../src/index.js';
 import { exactOf } from '../src/loader/numbers.js';
 import { compileStandalone } from '../src/schema/standalone.js';
 import type { ValidatorLike } from '../src/schema/validate.js';
@@ -124,6 +124,20 @@ describe('the number rule', () => {
     expect(failure(() => loadConfigSync({ path, validate: validate! })).paths).toEqual(['id']);
     expect(loadConfigSync({ path, validate: validate!, bigNumbers: 'string' })).toEqual({ id: '1e20' });
     expect(loadConfigSync({ path, validate: validate!, bigNumbers: 'bigint' })).toEqual({ id: 100000000000000000000n });
+  });
+
+  it('redact() takes configs with bigints, given a schema or a compiled validator', async () => {
+    const dir = fresh();
+    const schema = { type: 'object', properties: { id: { type: 'integer' }, pw: { type: 'string', sensitive: true } } };
+    const file = join(dir, 'redact.mjs');
+    writeFileSync(file, compileStandalone(schema, 'test schema').js);
+    const validate = ((await import(pathToFileURL(file).href)) as { default: ValidatorLike }).default as unknown as LoadOptions['validate'];
+    const { path } = seedText('{"id": 1e20, "pw": "hunter2-bigint"}');
+    const config = loadConfigSync({ path, bigNumbers: 'bigint' });
+    const want = { id: 100000000000000000000n, pw: '[redacted]' };
+    expect(redact(config, validate!)).toEqual(want);
+    expect(redact(config, schema)).toEqual(want);
+    expect(redact(loadConfigSync({ path, schema, bigNumbers: 'bigint' }))).toEqual(want);
   });
 
   it('environment overrides follow the same rule', () => {
