@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -6,7 +7,7 @@ import { Fernet, FernetConfigError, createConfigStoreSync, loadConfig, loadConfi
 import { exactOf } from '../src/loader/numbers.js';
 import { compileStandalone } from '../src/schema/standalone.js';
 import type { ValidatorLike } from '../src/schema/validate.js';
-import { makeKeyFile, useTempDirs } from './helpers/cli.js';
+import { makeKeyFile, REPO, useTempDirs } from './helpers/cli.js';
 import { runPython } from './helpers/python.js';
 
 const fresh = useTempDirs('fcfg-loader-numbers-');
@@ -215,5 +216,27 @@ describe('deep nesting', () => {
   it('1000 levels still load', () => {
     const { path } = seedText('['.repeat(1000) + ']'.repeat(1000));
     expect(Array.isArray(loadConfigSync({ path }))).toBe(true);
+  });
+});
+
+describe('boot cost', () => {
+  // The checks run on the parsed value; the lossless parser (jsonc-parser's scanner) loads only when needed.
+  const jsoncLoaded = (path: string, options: string): boolean => {
+    const script = `import { createRequire } from 'node:module';
+const m = await import(${JSON.stringify(join(REPO, 'dist/fernet-config.mjs'))});
+try { m.loadConfigSync({ path: ${JSON.stringify(path)}, onWarning: () => {}, ${options} }); } catch {}
+process.stdout.write(String(Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('jsonc-parser'))));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    return r.stdout === 'true';
+  };
+
+  it.each([
+    ['an ordinary config, URLs and times in it', '{"url": "https://a:1/b", "t": "12:00", "n": [1, 2.5, -0]}', '', false],
+    ['an unsafe number, refused', '{"id": 12345678901234567891}', '', false],
+    ['an unsafe number, delivered exactly', '{"id": 12345678901234567891}', "bigNumbers: 'bigint'", true],
+    ['a repeated key', '{"a": 1, "a": 2}', '', true],
+  ])('%s', (_name, text, options, loaded) => {
+    expect(jsoncLoaded(seedText(text).path, options)).toBe(loaded);
   });
 });
