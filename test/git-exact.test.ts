@@ -123,6 +123,15 @@ describe('merges compare values exactly', () => {
     expect(r.stderr).not.toMatch(/first|second|1234567890123456789/);
   });
 
+  it('Python reads the merged file and writes back the same text (its ints are exact too)', () => {
+    const r = merged();
+    const out = runPython(
+      'import sys, json; from cryptography.fernet import Fernet; k, p = sys.stdin.read().split("\\n")[:2]; print(json.dumps(json.loads(Fernet(k.encode()).decrypt(open(p, "rb").read().strip()))))',
+      `${r.key}\n${join(r.d, 'issue.enc')}\n`,
+    );
+    expect(out).toBe('{"big": 12345678901234567892, "x": 2}\n');
+  });
+
   it.each(CASES)('%s', (file, _base, _ours, _theirs, expected, conflicts) => {
     const r = merged();
     const text = readFileSync(join(r.d, file), 'utf8');
