@@ -14,9 +14,8 @@ import type { BigNumbers } from './types.js';
  * something unsafe (and the caller opted in) is the text parsed again, losslessly.
  */
 
-// Deeper nesting than tree.ts's MAX_DEPTH (1000, where Python's json module stops too) is refused as
-// invalid JSON: every later step (validation, freezing) recurses.
-export { MAX_DEPTH };
+// Nesting deeper than tree.ts's MAX_DEPTH (1000, about where Python's json module gives up) is refused as
+// invalid JSON, as the CLI refuses it: every later step (validation, freezing) recurses.
 
 /**
  * Python's limit on the digits of an int it converts from text (sys.get_int_max_str_digits(), 4300): the
