@@ -13,6 +13,10 @@ import { literalOf, parseLiteral, type Literal } from './canonical.js';
  * left alone merges cleanly, deleting one that the other side changed is a conflict, and both sides
  * adding the same key with different values is a conflict. Without a base (both sides added the file)
  * every difference is a conflict.
+ *
+ * The merge driver passes literal values (canonical.ts: every scalar as its JSON text), so equality is
+ * exact: `12345678901234567891` and `12345678901234567892` differ, as `1.50` and `1.5` do, where parsed
+ * JavaScript numbers would call the first pair equal and lose a change.
  */
 
 export type ConflictKind = 'both-changed' | 'both-added' | 'deleted-ours' | 'deleted-theirs';
