@@ -160,6 +160,18 @@ describe('the number rule', () => {
     expect(store.reloadSync()).toBe(store.get());
   });
 
+  it('keys an app added to Object.prototype are not part of the config', () => {
+    const { path } = seedText('{"a": {"b": 1}, "a": 2}');
+    const warnings: string[] = [];
+    (Object.prototype as Record<string, unknown>)['polluted'] = 1e400;
+    try {
+      expect(loadConfigSync({ path, onWarning: (m) => warnings.push(m) })).toEqual({ a: 2 });
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)['polluted'];
+    }
+    expect(warnings).toHaveLength(1);
+  });
+
   it('rejects an unknown mode', () => {
     const { path } = seedText('{}');
     expect(failure(() => loadConfigSync({ path, bigNumbers: 'round' as never })).code).toBe('ERR_USAGE');
