@@ -175,6 +175,9 @@ describe('the number rule', () => {
   it('rejects an unknown mode', () => {
     const { path } = seedText('{}');
     expect(failure(() => loadConfigSync({ path, bigNumbers: 'round' as never })).code).toBe('ERR_USAGE');
+    // @ts-expect-error -- the type allows only the three modes
+    const typed: LoadOptions = { path, bigNumbers: 'round' };
+    expect(typed.path).toBe(path);
   });
 });
 
