@@ -53,6 +53,14 @@ describe('textconv shows every value exactly', () => {
     expect(canonicalLiteral(parseLiteral(doc(1, ', "s": "\\u0041"'), 't'))).toBe('{\n' + CHANGES.map((c) => `  "${c[0]}": ${c[1]},\n`).join('') + '  "s": "A"\n}\n');
   });
 
+  it('with a redactor, masked places print the mask and the rest keeps its literals', () => {
+    const literal = parseLiteral('{"a": 12345678901234567891, "pw": {"x": 1e400}, "s": "[redacted]", "l": [1.50, "k"]}', 't');
+    const shown = { a: 12345678901234567891, pw: '[redacted]', s: '[redacted]', l: [1.5, '[redacted]'] };
+    expect(canonicalLiteral(literal, { value: shown, mask: '[redacted]' })).toBe(
+      '{\n  "a": 12345678901234567891,\n  "l": [\n    1.50,\n    "[redacted]"\n  ],\n  "pw": "[redacted]",\n  "s": "[redacted]"\n}\n',
+    );
+  });
+
   it('git diff shows a change of each literal, and nothing else', () => {
     const s = setup(doc(1, ', "same": 1'));
     s.write(doc(2, ', "same": 1'));
