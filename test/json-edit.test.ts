@@ -35,6 +35,8 @@ const sets: [name: string, text: string, path: string, literal: string, expected
   ['key with a dot', '{"a.b": 1}', 'a\\.b', '2', '{"a.b": 2}'],
   ['escaped key in the text', '{"a\\u0041": 1}', 'aA', '2', '{"a\\u0041": 2}'],
   ['numeric key on an object', '{"1": "x"}', '1', '"y"', '{"1": "y"}'],
+  ['hand-made spacing is not copied', '{\n    "keep":   "as is",\n    "n" : 1\n}', 'db.port', '5', '{\n    "keep":   "as is",\n    "n" : 1,\n    "db": {\n        "port": 5\n    }\n}'],
+  ['odd one-line spacing: ", " after a comma with a space, ":" after a colon without', '{"a" :1 ,  "b":2}', 'c', '3', '{"a" :1 ,  "b":2, "c":3}'],
 ];
 
 const unsets: [name: string, text: string, path: string, expected: string][] = [

@@ -426,23 +426,34 @@ function isMultiline(text: string): boolean {
   return first < last;
 }
 
+/**
+ * The style of a new child: line breaks and indentation as its siblings have them; spacing after colons
+ * and commas as a choice (": " or ":", ", " or ","), not copied character for character, so that one
+ * member written `"a" :   1` by hand does not set the pattern for every new one.
+ */
 function styleFor(text: string, container: Spot, chain: readonly Spot[]): Style {
-  const colon = [...chain].reverse().find((s) => s.colon !== undefined)?.colon ?? ': ';
-  const spaced = colon.endsWith(' ');
-  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const sample = [...chain].reverse().find((s) => s.colon !== undefined)?.colon;
+  const spaced = sample === undefined || /:[ \t]/.test(sample);
+  const colon = spaced ? ': ' : ':';
   const format = detectFormatting(text);
   const unit = format.insertSpaces ? ' '.repeat(format.tabSize ?? 2) : '\t';
+  // Whitespace before a child: after the comma between the first two, or after the opening bracket.
+  let gap: string | undefined;
   if (container.count >= 2) {
-    const sep = text.slice(container.firstEnd, container.secondStart);
-    return { multiline: sep.includes('\n'), indent: sep.slice(sep.lastIndexOf('\n') + 1), unit, eol, colon, sep };
+    const between = text.slice(container.firstEnd, container.secondStart);
+    gap = between.slice(between.indexOf(',') + 1);
+  } else if (container.count === 1) {
+    gap = text.slice(container.offset + 1, container.firstStart);
   }
-  if (container.count === 1) {
-    const gap = text.slice(container.offset + 1, container.firstStart);
-    if (gap.includes('\n')) return { multiline: true, indent: gap.slice(gap.lastIndexOf('\n') + 1), unit, eol, colon, sep: ',' + gap };
-    return { multiline: false, indent: '', unit, eol, colon, sep: spaced ? ', ' : ',' };
+  if (gap !== undefined && gap.includes('\n')) {
+    const eol = gap.includes('\r\n') ? '\r\n' : '\n';
+    const indent = gap.slice(gap.lastIndexOf('\n') + 1);
+    return { multiline: true, indent, unit, eol, colon, sep: ',' + eol + indent };
   }
-  const multiline = isMultiline(text);
-  return { multiline, indent: multiline ? lineIndent(text, container.offset) + unit : '', unit, eol, colon, sep: spaced ? ', ' : ',' };
+  const sep = (container.count >= 2 ? gap !== '' : spaced) ? ', ' : ',';
+  const multiline = container.count === 0 && isMultiline(text);
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  return { multiline, indent: multiline ? lineIndent(text, container.offset) + unit : '', unit, eol, colon, sep };
 }
 
 /** `literal` under the keys `rest`, as nested objects in the document's style. */
