@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Fernet, FernetConfigError, createConfigStoreSync, loadConfig, loadConfigSync, redact, type LoadOptions } from '../src/index.js';
-import { exactOf } from '../src/loader/numbers.js';
+import { exactOf, mayRepeatKeys } from '../src/loader/numbers.js';
 import { compileStandalone } from '../src/schema/standalone.js';
 import type { ValidatorLike } from '../src/schema/validate.js';
 import { makeKeyFile, REPO, useTempDirs } from './helpers/cli.js';
@@ -199,6 +199,23 @@ describe('repeated keys', () => {
       `${path}: the key p appears more than once (again at line 1, column 75); the last one is used`,
     ]);
     expect(warnings.join('\n')).not.toMatch(/secret|https/);
+  });
+
+  it('the pre-check counts keys, not colons in strings, escaped quotes or backslashes', () => {
+    const escapes = '\\"x'.repeat(1_000_000);
+    // [text, members JSON.parse keeps, repeats?]
+    const cases: [string, number, boolean][] = [
+      ['{"u": "http://x:1", "t": "12:00"}', 2, false],
+      ['{"u": "http://x", "u": "y"}', 1, true],
+      ['{"a\\\\": 1, "b": "\\\\", "c": "\\":"}', 3, false],
+      ['{"a" : {"b"\n:1}, "a":2}', 1, true],
+      [`{"s": "${escapes}:", "t": "\\":"}`, 2, false],
+      [`{"s": "${escapes}", "s" : 1}`, 1, true],
+    ];
+    for (const [text, members, repeats] of cases) {
+      expect(Object.keys(JSON.parse(text) as object).length > 0).toBe(true);
+      expect(mayRepeatKeys(text, members)).toBe(repeats);
+    }
   });
 
   it('colons inside strings are no repeated keys', () => {

@@ -140,10 +140,24 @@ export function mayRepeatKeys(text: string, members: number): boolean {
     if (text.charCodeAt(j) === 0x22 && ++bound > members) break;
   }
   if (bound <= members) return false;
+  // Count exactly: from each opening quote to its closing one (a quote after an even run of backslashes),
+  // then a colon means a key. Searches, not a regular expression: V8's runs out of stack on a string
+  // with millions of escapes.
   let keys = 0;
-  // Every match consumes a whole string, so the next search starts outside one; a key is a string and a colon.
-  const re = /"[^"\\]*(?:\\[\s\S][^"\\]*)*"(\s*:)?/g;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) if (m[1] !== undefined && ++keys > members) return true;
+  for (let open = text.indexOf('"'); open !== -1; ) {
+    let close = open;
+    for (;;) {
+      close = text.indexOf('"', close + 1);
+      if (close === -1) return false;
+      let backslashes = 0;
+      while (text.charCodeAt(close - 1 - backslashes) === 0x5c) backslashes++;
+      if (backslashes % 2 === 0) break;
+    }
+    let after = close + 1;
+    for (let c = text.charCodeAt(after); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = text.charCodeAt(++after));
+    if (text.charCodeAt(after) === 0x3a && ++keys > members) return true;
+    open = text.indexOf('"', after);
+  }
   return false;
 }
 
