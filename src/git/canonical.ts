@@ -33,17 +33,23 @@ export function literalOf(node: JsonNode): Literal {
   switch (node.type) {
     case 'object': {
       const out: { [key: string]: Literal } = {};
-      for (const m of node.members) put(out, m.key, literalOf(m.value));
+      for (const m of node.members) {
+        if (m.key === '__proto__') put(out, m.key, literalOf(m.value));
+        else out[m.key] = literalOf(m.value);
+      }
       return out;
     }
     case 'array':
       return node.items.map(literalOf);
     case 'string':
-      return JSON.stringify(JSON.parse(node.literal) as string);
+      // Without escapes (and lone surrogates, which JSON.stringify escapes) the text is already canonical.
+      return node.literal.indexOf('\\') === -1 && !SURROGATE.test(node.literal) ? node.literal : JSON.stringify(JSON.parse(node.literal) as string);
     default:
       return node.literal;
   }
 }
+
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** The literal value of JSON text (InvalidJson on bad text). */
 export function parseLiteral(text: string, source: string): Literal {

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { openToken, plaintextToText, sealConfigText } from '../config/file.js';
-import { assertNoDuplicateKeys } from '../config/tree.js';
+import { assertNoDuplicateKeys, parseTree, type JsonNode } from '../config/tree.js';
 import { MalformedConfigFile } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { fileError } from '../fs/errors.js';
 import { resolveKeyRing, type KeyOptions } from '../keys/resolve.js';
 import type { KeyRing } from '../keys/ring.js';
-import { parseLiteral, type Literal } from './canonical.js';
+import { literalOf, type Literal } from './canonical.js';
 import { jsonEqual, mergeJson, mergedText, type MergeConflict } from './merge.js';
 
 export interface MergeDriverOptions {
@@ -26,6 +26,7 @@ export interface MergeDriverResult {
 interface Side {
   raw: Buffer;
   text: string;
+  tree: JsonNode;
   /** Every scalar as its literal text: compared exactly, never through a double. */
   value: Literal;
 }
@@ -60,7 +61,7 @@ export function mergeEncrypted(base: string, ours: string, theirs: string, path:
     writeFileAtomic(target, theirsSide.raw, { label: `the merge result for ${path}` });
     return { conflicts, written: true };
   }
-  const text = mergedText(oursSide.text, value as Literal);
+  const text = mergedText(oursSide.text, value as Literal, oursSide.tree);
   writeFileAtomic(target, sealConfigText(text, ring, `the merged ${path}`), { label: `the merge result for ${path}` });
   return { conflicts, written: true };
 }
@@ -79,7 +80,8 @@ function open(file: string, ring: KeyRing, what: string): Side {
   if (token === '') throw new MalformedConfigFile(`${what} is empty`, { hint: 'resolve this file by hand with `fcfg edit`' });
   const { bytes } = openToken(token, ring, what);
   const text = plaintextToText(bytes, what);
-  return { raw, text, value: parseLiteral(text, `the decrypted content of ${what}`) };
+  const tree = parseTree(text, `the decrypted content of ${what}`);
+  return { raw, text, tree, value: literalOf(tree) };
 }
 
 /** The common ancestor; missing (both sides added the file) or unreadable means a merge without one. */

@@ -127,8 +127,8 @@ export function describeConflict(kind: ConflictKind): string {
  * like their siblings otherwise), each number exactly as written on the side it came from. Falls back to
  * the whole merged value in our style only if the edited text would not read back as `merged`.
  */
-export function mergedText(oursText: string, merged: Literal): string {
-  const tree = parseTree(oursText, 'our side');
+export function mergedText(oursText: string, merged: Literal, oursTree?: JsonNode): string {
+  const tree = oursTree ?? parseTree(oursText, 'our side');
   const style = styleOf(oursText, tree);
   const edits: Edit[] = [];
   const oursLiteral = literalOf(tree);
@@ -153,9 +153,7 @@ export function mergedText(oursText: string, merged: Literal): string {
   } catch {
     // fall through to writing the whole value
   }
-  const lead = /^\s*/.exec(oursText)![0];
-  const trail = /\s*$/.exec(oursText)![0];
-  return lead + render(merged, style, compactAt(oursText, tree), '') + trail;
+  return oursText.slice(0, tree.offset) + render(merged, style, compactAt(oursText, tree), '') + oursText.slice(tree.offset + tree.length);
 }
 
 interface Edit {
@@ -190,11 +188,11 @@ function styleOf(text: string, tree: JsonNode): Style {
     if (node.type === 'object') {
       const [a, b] = node.members;
       if (a && colon === undefined) colon = text.slice(a.keyOffset + a.keyLength, a.value.offset);
-      if (a && b && comma === undefined && compactAt(text, node)) comma = text.slice(a.offset + a.length, b.offset);
+      if (a && b && comma === undefined && sameLine(text, node.offset, a.offset) && sameLine(text, a.offset + a.length, b.offset)) comma = text.slice(a.offset + a.length, b.offset);
       for (const x of node.members) stack.push(x.value);
     } else if (node.type === 'array') {
       const [a, b] = node.items;
-      if (a && b && comma === undefined && compactAt(text, node)) comma = text.slice(a.offset + a.length, b.offset);
+      if (a && b && comma === undefined && sameLine(text, node.offset, a.offset) && sameLine(text, a.offset + a.length, b.offset)) comma = text.slice(a.offset + a.length, b.offset);
       for (const x of node.items) stack.push(x);
     }
   }
@@ -204,13 +202,20 @@ function styleOf(text: string, tree: JsonNode): Style {
 }
 
 /** Whether a container sits on one line (new values inside it are written compact, as its own are). */
-const compactAt = (text: string, node: JsonNode): boolean => !text.slice(node.offset, node.offset + node.length).includes('\n');
+const compactAt = (text: string, node: JsonNode): boolean => {
+  const newline = text.indexOf('\n', node.offset);
+  return newline === -1 || newline >= node.offset + node.length;
+};
+
+/** No line break between two offsets (the whitespace between tokens: short). */
+const sameLine = (text: string, from: number, to: number): boolean => !text.slice(from, to).includes('\n');
 
 /** The indentation of the line `offset` is on, when only whitespace precedes it there. */
 function lineIndent(text: string, offset: number): string | undefined {
-  const start = text.lastIndexOf('\n', offset - 1) + 1;
-  const before = text.slice(start, offset);
-  return /^[ \t]*$/.test(before) ? before : undefined;
+  // Backwards over spaces and tabs only: on a one-line document this stops at once.
+  let start = offset;
+  for (let c = text.charCodeAt(start - 1); c === 0x20 || c === 0x09; c = text.charCodeAt(--start - 1));
+  return start === 0 || text.charCodeAt(start - 1) === 0x0a ? text.slice(start, offset) : undefined;
 }
 
 /** A literal value as text: compact (`colon`/`comma` of the style) or indented, starting at `indent`. */
@@ -225,8 +230,9 @@ function render(v: Literal, style: Style, compact: boolean, indent: string): str
 }
 
 /** Edits that turn the object `node` of `text` into `to`. */
-function editObject(text: string, node: ObjectNode, from: LiteralObject, to: LiteralObject, style: Style, edits: Edit[]): void {
-  const compact = compactAt(text, node);
+function editObject(text: string, node: ObjectNode, from: LiteralObject, to: LiteralObject, style: Style, edits: Edit[], inCompact = false): void {
+  // Inside a one-line container everything is on one line; otherwise look (up to the first line break).
+  const compact = inCompact || compactAt(text, node);
   // A repeated key: the last copy is the one readers see (writers refuse such text anyway).
   const index = new Map<string, number>();
   node.members.forEach((m, i) => index.set(m.key, i));
@@ -251,8 +257,8 @@ function editObject(text: string, node: ObjectNode, from: LiteralObject, to: Lit
     const next = to[m.key]!;
     const before = from[m.key]!;
     if (jsonEqual(before, next)) return;
-    if (m.value.type === 'object' && isObject(next)) editObject(text, m.value, before as LiteralObject, next as LiteralObject, style, edits);
-    else edits.push({ start: m.value.offset, end: m.value.offset + m.value.length, text: render(next, style, compactAt(text, node), memberIndent) });
+    if (m.value.type === 'object' && isObject(next)) editObject(text, m.value, before as LiteralObject, next as LiteralObject, style, edits, compact);
+    else edits.push({ start: m.value.offset, end: m.value.offset + m.value.length, text: render(next, style, compact, memberIndent) });
   });
   if (added.length > 0) {
     const sep = compact ? style.comma : ',' + style.eol + memberIndent;
