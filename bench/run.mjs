@@ -262,3 +262,4 @@ if (sink === -1) console.log(''); // keep `sink` observable
 // The boot benchmark (issue 5) times whole processes rather than operations: its own script and process.
 const boot = spawnSync(process.execPath, [fileURLToPath(new URL('boot.mjs', import.meta.url)), ...(QUICK ? ['--quick'] : [])], { stdio: 'inherit' });
 if (boot.status !== 0) process.exitCode = 1;
+if (spawnSync(process.execPath, [fileURLToPath(new URL('edit.mjs', import.meta.url)), ...(QUICK ? ['--quick'] : [])], { stdio: 'inherit' }).status !== 0) process.exitCode = 1; // editing large configs (bench/edit.mjs)

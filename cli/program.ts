@@ -102,6 +102,7 @@ Run '${name} <command> --help' for the options of one command.`,
     .option('-o, --output <path>', 'write the plaintext to this file (mode 0600) instead of stdout')
     .option('-f, --force', 'replace an existing output file')
     .option('--ttl <seconds>', 'fail when the config was encrypted longer ago than this', parseSeconds)
+    .option('--raw', 'write the decrypted bytes exactly as they are (no UTF-8 or JSON check, no newline added)')
     .action(lazy('decrypt'));
 
   withRedaction(withKeys(add('get', 'print one value')))

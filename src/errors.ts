@@ -239,6 +239,45 @@ export class CommandNotFound extends FernetConfigError {
   static override code = 'ERR_COMMAND_NOT_FOUND';
 }
 
+/**
+ * A number in a config that a JavaScript number cannot hold exactly: an integer beyond ±(2^53−1) (however
+ * it is written: `12345678901234567891`, `1e20`) or a value beyond the double range (`1e400`). The loader
+ * refuses it rather than rounding it; the message names the dot path, never the value.
+ */
+export class UnsafeNumber extends FernetConfigError {
+  static override code = 'ERR_UNSAFE_NUMBER';
+  /** Dot paths of the numbers concerned. */
+  readonly paths: string[];
+  constructor(message: string, paths: string[], options?: ErrorOptions) {
+    super(message, options);
+    this.paths = paths;
+  }
+}
+
+/** A JSON object with the same key twice. Names where the repeat is and its dot path, never a value. */
+export class DuplicateKey extends FernetConfigError {
+  static override code = 'ERR_DUPLICATE_KEY';
+  readonly line: number;
+  readonly column: number;
+  readonly path: string;
+  constructor(message: string, options: ErrorOptions & { line: number; column: number; path: string }) {
+    super(message, options);
+    this.line = options.line;
+    this.column = options.column;
+    this.path = options.path;
+  }
+}
+
+/** Input bytes that are not valid UTF-8. Carries the byte offset of the first bad sequence, never the bytes. */
+export class InvalidUtf8 extends FernetConfigError {
+  static override code = 'ERR_INVALID_UTF8';
+  readonly offset: number;
+  constructor(message: string, offset: number, options?: ErrorOptions) {
+    super(message, options);
+    this.offset = offset;
+  }
+}
+
 /** A signal (SIGINT, SIGTERM, SIGHUP...) ended the operation; the CLI exits 128 + its number. */
 export class Interrupted extends Aborted {
   readonly signal: NodeJS.Signals;

@@ -8,4 +8,4 @@ export { configStatus, isOlderThan, type ConfigStatus, type StatusOptions } from
 export { flattenToEnv, envName, envSegment, checkEnvPrefix, type FlattenOptions } from './ops/env.js';
 export { loadConfig, loadConfigSync, createConfigStore, createConfigStoreSync } from './loader/load.js';
 export { redact, REDACTED, type RedactSchema } from './loader/redact.js';
-export type { LoadOptions, LoadOptionsBase, EnvOverrideOptions, PrecompiledValidator, ConfigSchema, ConfigFromSchema, DeepReadonly, ConfigStore, SensitiveKeyword } from './loader/types.js';
+export type { LoadOptions, LoadOptionsBase, BigNumbers, EnvOverrideOptions, PrecompiledValidator, ConfigSchema, ConfigFromSchema, DeepReadonly, ConfigStore, SensitiveKeyword } from './loader/types.js';

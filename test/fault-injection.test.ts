@@ -28,7 +28,7 @@ function writeKeys(dir: string, keys: string[]): void {
 
 /** The next writer must get the lock at once (timeout 0) and find a config it can open. */
 async function nextWriterSucceeds(dir: string): Promise<void> {
-  await updateConfig(join(dir, 'config.enc'), { keyFile: join(dir, 'secret.key') }, (t) => setInText(t, 'next', true), { lock: { timeout: 0 } });
+  await updateConfig(join(dir, 'config.enc'), { keyFile: join(dir, 'secret.key') }, (t) => setInText(t, 'next', 'true'), { lock: { timeout: 0 } });
 }
 
 interface Scenario {

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../src/git/canonical.js';
+import { canonicalJson, parseLiteral, type Literal } from '../src/git/canonical.js';
 import { jsonEqual, mergedText, mergeJson, pathSegment } from '../src/git/merge.js';
+
+const lit = (v: unknown): Literal => parseLiteral(JSON.stringify(v), 'test value');
 
 // Table-driven: [name, base, ours, theirs, merged, conflicting paths].
 const CASES: [string, unknown, unknown, unknown, unknown, string[]][] = [
@@ -84,15 +86,15 @@ describe('three-way JSON merge', () => {
   it('the merged text keeps our formatting and changes only what merged in', () => {
     const ours = '{\n    "b": 1,   "a": {"x": 1},\n    "keep": "as is"\n}\n';
     const merged = { b: 2, a: { x: 1, y: true }, keep: 'as is' };
-    const text = mergedText(ours, JSON.parse(ours), merged);
+    const text = mergedText(ours, lit(merged));
     expect(JSON.parse(text)).toEqual(merged);
     expect(text).toContain('"keep": "as is"\n}');
     expect(text.startsWith('{\n    "b": 2,')).toBe(true);
-    expect(mergedText(ours, JSON.parse(ours), JSON.parse(ours))).toBe(ours);
+    expect(mergedText(ours, lit(JSON.parse(ours)))).toBe(ours);
     fc.assert(
       fc.property(obj, obj, (a, b) => {
         const text = JSON.stringify(a, null, 3);
-        return jsonEqual(JSON.parse(mergedText(text, a, b)), b);
+        return jsonEqual(JSON.parse(mergedText(text, lit(b))), b);
       }),
     );
   });

@@ -88,7 +88,7 @@ await withLock(process.argv[2], async () => {
   process.stdout.write('locked\\n');
   await new Promise((resolve) => process.stdin.once('data', resolve));
   const opened = openConfig(process.argv[2]);
-  writeConfig(process.argv[2], setInText(opened.text, 'holder', true), opened.ring);
+  writeConfig(process.argv[2], setInText(opened.text, 'holder', 'true'), opened.ring);
 });
 process.stdin.destroy();
 `,

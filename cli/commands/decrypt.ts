@@ -1,29 +1,43 @@
-import { openConfig } from '../../src/config/file.js';
+import { openConfig, openToken, readToken, ringFor } from '../../src/config/file.js';
+import { UsageError } from '../../src/errors.js';
 import { refuseToReplace, writeFileAtomic } from '../../src/fs/atomic.js';
 import { info, keyOptions, out, warn, type KeyFlags } from '../io.js';
 import { maybeRedactText } from '../redact.js';
+import { warnDuplicateKeys } from '../values.js';
 
 interface Flags extends KeyFlags {
   output?: string;
   ttl?: number;
   redact?: boolean;
   schema?: string;
+  raw?: boolean;
   force?: boolean;
 }
 
 export default async function decrypt(config: string, flags: Flags): Promise<number> {
-  const opened = openConfig(config, keyOptions(flags), flags.ttl === undefined ? {} : { ttl: flags.ttl });
-  const text = await maybeRedactText(opened.text, opened.value, flags);
+  const ttl = flags.ttl === undefined ? {} : { ttl: flags.ttl };
+  const ring = ringFor(config, keyOptions(flags));
+  let data: string | Uint8Array;
+  if (flags.raw) {
+    // The plaintext bytes as they are, for tokens other tools wrote: no UTF-8 or JSON check, no newline added.
+    if (flags.redact) throw new UsageError('--raw writes the plaintext as it is and cannot --redact it');
+    data = openToken(readToken(config), ring, config, ttl).bytes;
+  } else {
+    const opened = openConfig(config, ring, ttl);
+    warnDuplicateKeys(opened.text, config);
+    data = await maybeRedactText(opened.text, opened.value, flags);
+  }
   if (flags.output === undefined || flags.output === '-') {
-    out(text.endsWith('\n') ? text : text + '\n');
+    if (typeof data !== 'string') process.stdout.write(data);
+    else out(data.endsWith('\n') ? data : data + '\n');
     return 0;
   }
   // Plaintext files are private whatever mode an older file at that path had.
   refuseToReplace(flags.output, [
     { path: config, what: 'the config being decrypted' },
-    { path: opened.ring.file, what: 'the key file in use' },
+    { path: ring.file, what: 'the key file in use' },
   ]);
-  writeFileAtomic(flags.output, text, { mode: 0o600, keepMode: false, exclusive: flags.force !== true, onWarning: warn });
+  writeFileAtomic(flags.output, data, { mode: 0o600, keepMode: false, exclusive: flags.force !== true, onWarning: warn });
   info(`decrypted ${config} -> ${flags.output} (mode 0600)`);
   return 0;
 }

@@ -4,8 +4,7 @@ import { draftPathFor } from '../../src/edit/draft.js';
 import { editConfig, type EditIo, type EditPrompts } from '../../src/edit/edit.js';
 import { shellQuote } from '../../src/edit/editor.js';
 import { signalExitStatus } from '../../src/edit/signals.js';
-import { skeletonText } from '../../src/edit/skeleton.js';
-import { readSchemaFile } from '../../src/schema/compile.js';
+import { skeletonTextOfFile } from '../../src/edit/skeleton.js';
 import { info, keyOptions, stdinIsTTY, warn, type KeyFlags } from '../io.js';
 import { reportError } from '../report.js';
 import { loadValidator } from '../schema.js';
@@ -32,7 +31,7 @@ export default async function edit(config: string, flags: Flags): Promise<number
       keys: keyOptions(flags),
       loadValidator,
       ...(validate === undefined ? {} : { validate }),
-      ...(schema === undefined ? {} : { createWith: () => skeletonText(readSchemaFile(schema)) }),
+      ...(schema === undefined ? {} : { createWith: () => skeletonTextOfFile(schema) }),
       ...(flags.resume ? { resume: true } : {}),
       ...(flags.draft !== undefined ? { draft: flags.draft } : {}),
       ...(flags.discardDraft ? { discardDraft: true } : {}),

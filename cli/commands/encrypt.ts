@@ -2,8 +2,9 @@ import { ConfigValidationError, UsageError } from '../../src/errors.js';
 import { parseJson, stripBom } from '../../src/config/json.js';
 import { ringFor, sealConfigText } from '../../src/config/file.js';
 import { refuseToReplace, writeFileAtomic } from '../../src/fs/atomic.js';
-import { info, keyOptions, out, readInput, warn, type KeyFlags } from '../io.js';
+import { info, keyOptions, out, warn, type KeyFlags } from '../io.js';
 import { loadValidator } from '../schema.js';
+import { readUtf8Input } from '../values.js';
 
 interface Flags extends KeyFlags {
   output?: string;
@@ -18,7 +19,7 @@ export function defaultOutput(input: string): string {
 export default async function encrypt(input: string, flags: Flags): Promise<number> {
   const output = flags.output ?? (input === '-' ? '-' : defaultOutput(input));
   if (output === input && input !== '-') throw new UsageError('the output would replace the input', { hint: 'pass -o with another path' });
-  const text = stripBom(readInput(input));
+  const text = stripBom(readUtf8Input(input));
   const source = input === '-' ? 'standard input' : input;
   const value = parseJson(text, source);
   if (flags.schema) {
@@ -27,6 +28,7 @@ export default async function encrypt(input: string, flags: Flags): Promise<numb
   }
   // Keys are looked up beside the *output*: that is where the config will live.
   const ring = ringFor(output === '-' ? undefined : output, keyOptions(flags));
+  // Refuses a repeated key (DuplicateKey), as every writer does.
   const sealed = sealConfigText(text, ring, source);
   if (output === '-') {
     out(sealed);

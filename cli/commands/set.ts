@@ -1,8 +1,9 @@
 import { ConfigValidationError, UsageError } from '../../src/errors.js';
-import { parseJson, setInText } from '../../src/config/json.js';
+import { parseJson, setInText, valueLiteral } from '../../src/config/json.js';
 import { updateConfig } from '../../src/config/file.js';
-import { info, keyOptions, readInput, stdinIsTTY, type KeyFlags } from '../io.js';
+import { info, keyOptions, stdinIsTTY, type KeyFlags } from '../io.js';
 import { loadValidator } from '../schema.js';
+import { readUtf8Input } from '../values.js';
 
 interface Flags extends KeyFlags {
   string?: boolean;
@@ -10,21 +11,11 @@ interface Flags extends KeyFlags {
   schema?: string;
 }
 
-/** A value is JSON when it parses as JSON, else a string — unless --string says it is a string anyway. */
-export function parseValue(raw: string, asString: boolean): unknown {
-  if (asString) return raw;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
-}
-
 async function readValue(value: string | undefined, path: string, flags: Flags): Promise<string> {
   if (flags.stdin) {
     if (value !== undefined) throw new UsageError('give VALUE or --stdin, not both');
     // One trailing newline is what `echo` and editors add; it is not part of the secret.
-    return readInput('-').replace(/\r?\n$/, '');
+    return readUtf8Input('-').replace(/\r?\n$/, '');
   }
   if (value !== undefined) return value;
   if (!stdinIsTTY()) throw new UsageError('missing VALUE', { hint: 'pass VALUE, or --stdin to read it from standard input' });
@@ -34,20 +25,22 @@ async function readValue(value: string | undefined, path: string, flags: Flags):
 
 export default async function set(config: string, path: string, value: string | undefined, flags: Flags): Promise<number> {
   const raw = await readValue(value, path, flags);
-  const parsed = parseValue(raw, flags.string === true);
+  // JSON is stored exactly as typed (12345678901234567891 stays that); anything else becomes a string.
+  const literal = valueLiteral(raw, flags.string === true);
   const validate = flags.schema ? await loadValidator(flags.schema) : undefined;
   const changed = await updateConfig(
     config,
     keyOptions(flags),
     (text) => {
-      const next = setInText(text, path, parsed);
+      const next = setInText(text, path, literal, config);
       if (validate) {
         const issues = validate(parseJson(next, config));
         if (issues.length) throw new ConfigValidationError(issues, { hint: `${config} was not changed` });
       }
       return next;
     },
-    { createWith: '{}\n' },
+    // A new file is indented (the line break inside tells setInText so).
+    { createWith: '{\n}\n' },
   );
   info(changed ? `set ${path} in ${config}` : `${path} already has that value; ${config} unchanged`);
   return 0;

@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { openToken, plaintextToText, readToken } from '../config/file.js';
 import { parseJson } from '../config/json.js';
+import { findDuplicateKeys } from '../config/tree.js';
 import { FernetConfigError, FileNotFound, issueDotPath, KeyNotFound, type ValidationIssue } from '../errors.js';
 import { fileError } from '../fs/errors.js';
 import { jsonEqual } from '../git/merge.js';
@@ -11,7 +12,7 @@ import { parseKeyFile, type KeyRing } from '../keys/ring.js';
 import { walk } from '../scan/walk.js';
 import { isFile } from '../fs/read.js';
 
-export type CheckId = 'tracked-key' | 'unignored-key' | 'key-permissions' | 'plaintext-twin' | 'decrypt' | 'key' | 'schema' | 'max-age';
+export type CheckId = 'tracked-key' | 'unignored-key' | 'key-permissions' | 'plaintext-twin' | 'decrypt' | 'key' | 'schema' | 'max-age' | 'duplicate-key';
 
 export interface Problem {
   check: CheckId;
@@ -239,7 +240,12 @@ function checkConfig(
   try {
     const opened = openToken(token, r, 'the config');
     timestamp = opened.timestamp;
-    value = parseJson(plaintextToText(opened.bytes, 'the config'), 'the decrypted config');
+    const text = plaintextToText(opened.bytes, 'the config');
+    value = parseJson(text, 'the decrypted config');
+    // Readers take the last copy, every writer refuses the file: which copy was meant needs a person.
+    for (const d of findDuplicateKeys(text)) {
+      add('duplicate-key', `has the key ${d.path} more than once (again at line ${d.line}, column ${d.column})`, 'readers use the last copy; remove the other with `fcfg edit`');
+    }
   } catch (e) {
     add('decrypt', describe(e), (e as FernetConfigError).hint);
     return undefined;

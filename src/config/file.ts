@@ -8,6 +8,7 @@ import { withLock, type LockOptions } from '../fs/lock.js';
 import { resolveKeyRing, type KeyOptions } from '../keys/resolve.js';
 import { KeyRing } from '../keys/ring.js';
 import { parseJson } from './json.js';
+import { assertNoDuplicateKeys } from './tree.js';
 
 /** A decrypted config file. `text` is the plaintext exactly as it was encrypted. */
 export interface OpenedConfig {
@@ -151,9 +152,12 @@ export function openConfig(path: string, keys: KeySource = {}, options: OpenOpti
   return { path, token, text, value, ring, keyIndex, timestamp, stat: stat! };
 }
 
-/** Encrypts JSON text for a config file: the token and a newline. Refuses text that is not JSON. */
+/**
+ * Encrypts JSON text for a config file: the token and a newline. Every writer comes through here, so
+ * this is where text that is not strict JSON (InvalidJson) or repeats a key (DuplicateKey) is refused.
+ */
 export function sealConfigText(text: string, ring: KeyRing, source = 'config'): string {
-  parseJson(text, source);
+  assertNoDuplicateKeys(text, source);
   return ring.multi.encrypt(text) + '\n';
 }
 
@@ -166,7 +170,7 @@ export interface WriteOptions {
 
 /** Encrypts JSON text under the ring's primary key and writes it atomically (through links, keeping mode and owner). */
 export function writeConfig(path: string, text: string, ring: KeyRing, options: WriteOptions = {}): void {
-  writeFileAtomic(path, sealConfigText(text, ring), { mode: options.mode ?? 0o600, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
+  writeFileAtomic(path, sealConfigText(text, ring, path), { mode: options.mode ?? 0o600, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
 }
 
 /** Where a key source wants warnings to go (KeyOptions.onWarning), if anywhere. */

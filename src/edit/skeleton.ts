@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { parseTree, type JsonNode } from '../config/tree.js';
+import { InvalidSchema } from '../errors.js';
+import { fileError } from '../fs/errors.js';
 import type { JsonSchema } from '../schema/compile.js';
 
 type SchemaObject = Record<string, unknown>;
 
-const isObject = (v: unknown): v is SchemaObject => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isObject = (v: unknown): v is SchemaObject => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof NumberLiteral);
 
 /**
  * The starting document for a new config: every property that has a `default` (with that value) and
@@ -17,7 +21,83 @@ export function skeletonFromSchema(schema: JsonSchema): unknown {
 
 /** Pretty JSON text of the skeleton, as the editor shows it. */
 export function skeletonText(schema: JsonSchema): string {
-  return JSON.stringify(skeletonFromSchema(schema), null, 2) + '\n';
+  return printJson(skeletonFromSchema(schema)) + '\n';
+}
+
+/**
+ * skeletonText of a schema given as JSON text: every number the skeleton takes from the schema (a
+ * `default`, `const` or `enum` value) is written exactly as the schema writes it — `12345678901234567891`
+ * stays that, where a parsed schema would already hold `12345678901234567000`.
+ */
+export function skeletonTextOf(schemaText: string, source: string): string {
+  let tree: JsonNode;
+  try {
+    tree = parseTree(schemaText.charCodeAt(0) === 0xfeff ? schemaText.slice(1) : schemaText, source);
+  } catch (cause) {
+    throw new InvalidSchema(`${source} is not valid JSON`, { cause });
+  }
+  return skeletonText(withLiteralNumbers(tree) as JsonSchema);
+}
+
+/** skeletonTextOf the schema file at `path` (the editor's `--schema`). */
+export function skeletonTextOfFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw fileError(e, `schema ${path}`);
+  }
+  return skeletonTextOf(text, `schema ${path}`);
+}
+
+/** A number as the schema text wrote it; printJson writes the literal. */
+class NumberLiteral {
+  constructor(readonly literal: string) {}
+}
+
+/** The schema as a value, each number a NumberLiteral (schema keywords the skeleton reads are never numbers). */
+function withLiteralNumbers(node: JsonNode): unknown {
+  switch (node.type) {
+    case 'object': {
+      const out: SchemaObject = {};
+      for (const m of node.members) define(out, m.key, withLiteralNumbers(m.value));
+      return out;
+    }
+    case 'array':
+      return node.items.map(withLiteralNumbers);
+    case 'number':
+      return new NumberLiteral(node.literal);
+    default:
+      return JSON.parse(node.literal) as unknown;
+  }
+}
+
+/** JSON.stringify(value, null, 2), but a NumberLiteral is written as its literal. */
+function printJson(value: unknown, indent = ''): string {
+  if (value instanceof NumberLiteral) return value.literal;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const inner = indent + '  ';
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    return '[\n' + value.map((v) => inner + printJson(v, inner)).join(',\n') + '\n' + indent + ']';
+  }
+  const keys = Object.keys(value);
+  if (keys.length === 0) return '{}';
+  return '{\n' + keys.map((k) => inner + JSON.stringify(k) + ': ' + printJson((value as SchemaObject)[k], inner)).join(',\n') + '\n' + indent + '}';
+}
+
+/** A deep copy that keeps NumberLiterals (structuredClone would turn them into plain objects). */
+function clone(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || value instanceof NumberLiteral) return value;
+  if (Array.isArray(value)) return value.map(clone);
+  const out: SchemaObject = {};
+  for (const k of Object.keys(value)) define(out, k, clone((value as SchemaObject)[k]));
+  return out;
+}
+
+/** Sets a key without ever invoking the `__proto__` setter. */
+function define(o: SchemaObject, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
 }
 
 // Recursive schemas (a tree of nodes) would otherwise build forever.
@@ -52,28 +132,28 @@ function typeOf(node: SchemaObject, properties: SchemaObject, required: string[]
 function valueFor(schema: unknown, root: JsonSchema, depth: number, required: boolean): unknown {
   const node = deref(schema, root, depth);
   if (!isObject(node)) return required ? null : undefined;
-  if ('default' in node) return structuredClone(node['default']);
-  if ('const' in node) return structuredClone(node['const']);
+  if ('default' in node) return clone(node['default']);
+  if ('const' in node) return clone(node['const']);
 
   const properties: SchemaObject = {};
   const requiredNames: string[] = [];
   for (const part of [node, ...(Array.isArray(node['allOf']) ? node['allOf'].map((s) => deref(s, root, depth + 1)) : [])]) {
     if (!isObject(part)) continue;
-    if (isObject(part['properties'])) Object.assign(properties, part['properties']);
+    if (isObject(part['properties'])) for (const [k, v] of Object.entries(part['properties'])) define(properties, k, v);
     if (Array.isArray(part['required'])) for (const r of part['required']) if (typeof r === 'string' && !requiredNames.includes(r)) requiredNames.push(r);
   }
 
   const kind = typeOf(node, properties, requiredNames);
   if (kind === 'object') {
     const out: Record<string, unknown> = {};
-    for (const name of [...Object.keys(properties), ...requiredNames.filter((r) => !(r in properties))]) {
-      const value = valueFor(properties[name] ?? {}, root, depth + 1, requiredNames.includes(name));
-      if (value !== undefined) out[name] = value;
+    for (const name of [...Object.keys(properties), ...requiredNames.filter((r) => !Object.hasOwn(properties, r))]) {
+      const value = valueFor(Object.hasOwn(properties, name) ? properties[name] : {}, root, depth + 1, requiredNames.includes(name));
+      if (value !== undefined) define(out, name, value);
     }
     return required || Object.keys(out).length > 0 ? out : undefined;
   }
   if (!required) return undefined;
-  if (Array.isArray(node['enum']) && node['enum'].length > 0) return structuredClone(node['enum'][0]);
+  if (Array.isArray(node['enum']) && node['enum'].length > 0) return clone(node['enum'][0]);
   if (kind === undefined) {
     const branches = node['anyOf'] ?? node['oneOf'];
     if (Array.isArray(branches) && branches.length > 0) return valueFor(branches[0], root, depth + 1, true);

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { openToken, plaintextToText, sealConfigText } from '../config/file.js';
-import { parseJson } from '../config/json.js';
+import { assertNoDuplicateKeys, parseTree, type JsonNode } from '../config/tree.js';
 import { MalformedConfigFile } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { fileError } from '../fs/errors.js';
 import { resolveKeyRing, type KeyOptions } from '../keys/resolve.js';
 import type { KeyRing } from '../keys/ring.js';
+import { literalOf, type Literal } from './canonical.js';
 import { jsonEqual, mergeJson, mergedText, type MergeConflict } from './merge.js';
 
 export interface MergeDriverOptions {
@@ -25,7 +26,9 @@ export interface MergeDriverResult {
 interface Side {
   raw: Buffer;
   text: string;
-  value: unknown;
+  tree: JsonNode;
+  /** Every scalar as its literal text: compared exactly, never through a double. */
+  value: Literal;
 }
 
 /**
@@ -33,6 +36,10 @@ interface Side {
  * the real file `path` (git's temp files sit elsewhere), merges them key by key and leaves the result,
  * encrypted, in `ours` — which is what git takes as the merge result. With conflicts the file still holds
  * every clean change, our value at each conflicting path, and is never plaintext.
+ *
+ * Values are compared by their literal text (a number exactly as written), so a change on one side is
+ * never lost to rounding, and a key written twice on either side is refused (DuplicateKey): which copy
+ * was meant cannot be known, and every writer refuses such text.
  *
  * Failures (no key, a side that does not decrypt) throw before anything is written: `ours` stays as it
  * was and git reports a conflict.
@@ -42,6 +49,8 @@ export function mergeEncrypted(base: string, ours: string, theirs: string, path:
   const ring = resolveKeyRing(resolve(cwd, path), { ...options.keys, onWarning: options.keys?.onWarning ?? options.onWarning });
   const oursSide = open(resolve(cwd, ours), ring, `our version of ${path}`);
   const theirsSide = open(resolve(cwd, theirs), ring, `their version of ${path}`);
+  assertNoDuplicateKeys(oursSide.text, `our version of ${path}`);
+  assertNoDuplicateKeys(theirsSide.text, `their version of ${path}`);
   const baseSide = openBase(resolve(cwd, base), ring, path, options.onWarning);
 
   const { value, conflicts } = mergeJson(baseSide?.value, oursSide.value, theirsSide.value, baseSide !== undefined);
@@ -52,7 +61,7 @@ export function mergeEncrypted(base: string, ours: string, theirs: string, path:
     writeFileAtomic(target, theirsSide.raw, { label: `the merge result for ${path}` });
     return { conflicts, written: true };
   }
-  const text = mergedText(oursSide.text, oursSide.value, value);
+  const text = mergedText(oursSide.text, value as Literal, oursSide.tree);
   writeFileAtomic(target, sealConfigText(text, ring, `the merged ${path}`), { label: `the merge result for ${path}` });
   return { conflicts, written: true };
 }
@@ -71,7 +80,8 @@ function open(file: string, ring: KeyRing, what: string): Side {
   if (token === '') throw new MalformedConfigFile(`${what} is empty`, { hint: 'resolve this file by hand with `fcfg edit`' });
   const { bytes } = openToken(token, ring, what);
   const text = plaintextToText(bytes, what);
-  return { raw, text, value: parseJson(text, `the decrypted content of ${what}`) };
+  const tree = parseTree(text, `the decrypted content of ${what}`);
+  return { raw, text, tree, value: literalOf(tree) };
 }
 
 /** The common ancestor; missing (both sides added the file) or unreadable means a merge without one. */

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { openToken, plaintextToText } from '../config/file.js';
-import { parseJson } from '../config/json.js';
+import { findDuplicateKeys, parseTree, valueOf } from '../config/tree.js';
 import { decodeTokenShape } from '../fernet/fernet.js';
 import { resolveKeyRing, type KeyOptions } from '../keys/resolve.js';
 import type { KeyRing } from '../keys/ring.js';
-import { canonicalJson } from './canonical.js';
+import { canonicalLiteral, literalOf } from './canonical.js';
 import { git, splitNul, topLevel } from './git.js';
 
 export interface TextconvOptions {
@@ -14,34 +14,48 @@ export interface TextconvOptions {
   cwd?: string;
   /** Masks values the schema marks `sensitive` (the redactor is passed in so ajv loads only when needed). */
   redact?: (value: unknown) => unknown | Promise<unknown>;
+  /** What a masked value reads as (the redactor's placeholder). */
+  mask?: string;
+  /** Told of each repeated key (path, line, column; never a value). */
+  onWarning?: (message: string) => void;
 }
 
 /**
  * What `git diff` shows for an encrypted file: its decrypted content as canonical JSON, or — when it
  * cannot be decrypted (no key here, a retired key, not a token at all) — the file's bytes unchanged, so
  * that a missing key degrades the diff to what git would show anyway instead of breaking `git log -p`.
+ *
+ * Values are printed from the text, not from JavaScript numbers: every number exactly as written, so any
+ * change to any value shows (`12345678901234567891` → `…892` as much as `1.50` → `1.5`). A key written
+ * twice is shown once, with the last copy's value — what Python and JSON.parse read — and reported.
  */
 export async function textconv(file: string, options: TextconvOptions = {}): Promise<Buffer> {
   const raw = readFileSync(file);
   try {
-    const value = decryptForDiff(file, raw, options);
-    if (value === undefined) return raw;
-    const shown = options.redact ? await options.redact(value) : value;
-    return Buffer.from(canonicalJson(shown), 'utf8');
+    const text = decryptForDiff(file, raw, options);
+    if (text === undefined) return raw;
+    const tree = parseTree(text, 'the file');
+    for (const d of findDuplicateKeys(text)) {
+      options.onWarning?.(`${file}: the key ${d.path} appears more than once (again at line ${d.line}, column ${d.column}); the diff shows the last one, which readers use`);
+    }
+    const literal = literalOf(tree);
+    if (!options.redact) return Buffer.from(canonicalLiteral(literal), 'utf8');
+    const shown = await options.redact(valueOf(tree));
+    return Buffer.from(canonicalLiteral(literal, { value: shown, mask: options.mask ?? '[redacted]' }), 'utf8');
   } catch {
     // Whatever failed (including the redactor), the plaintext is not printed: the raw token is.
     return raw;
   }
 }
 
-function decryptForDiff(file: string, raw: Buffer, options: TextconvOptions): unknown {
+function decryptForDiff(file: string, raw: Buffer, options: TextconvOptions): string | undefined {
   const token = raw.toString('latin1').trim();
   if (decodeTokenShape(token) === undefined) return undefined;
   const keys: KeyOptions = { ...options.keys, onWarning: () => {} };
   for (const ring of candidateRings(file, keys, options.cwd ?? process.cwd())) {
     try {
       const { bytes } = openToken(token, ring, 'the file');
-      return parseJson(plaintextToText(bytes, 'the file'), 'the file');
+      return plaintextToText(bytes, 'the file');
     } catch {
       // try the next candidate
     }

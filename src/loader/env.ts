@@ -1,6 +1,8 @@
 import { EnvOverrideError, UsageError } from '../errors.js';
 import { checkEnvPrefix, envSegment } from '../ops/env.js';
 import { fromPointer, toDotPath, toPointer } from '../schema/validate.js';
+import { exactNumbers, scanParsed, type ExactSpot } from './numbers.js';
+import type { BigNumbers } from './types.js';
 
 /**
  * Environment overrides: `APP_DATABASE__PASSWORD=...` replaces `database.password` of the file. The
@@ -22,6 +24,10 @@ export interface OverrideContext {
   /** The JSON Schema, when there is one: which keys exist and which types values must be coerced to. */
   schema: unknown;
   onWarning?: ((message: string) => void) | undefined;
+  /** The loader's number rule for values the variables give (default 'error'). */
+  bigNumbers?: BigNumbers;
+  /** Where exact values for unsafe numbers are collected (bigNumbers 'string' or 'bigint'). */
+  exact?: ExactSpot[];
 }
 
 /** Applies the overrides to `config` in place (it is freshly parsed) and says which variables set what. */
@@ -62,7 +68,16 @@ export function applyEnvOverrides(config: unknown, context: OverrideContext): Ap
         hint: 'write numbers as digits, booleans as true or false, objects and arrays as JSON (the value itself is not shown)',
       });
     }
+    // A number from the environment follows the file's rule: never rounded silently.
+    const holder: [unknown] = [value];
+    const text = environment[name]!.trim();
+    const spots = typeof value === 'number' || (typeof value === 'object' && value !== null) ? exactNumbers(text, `the environment variable ${name}`, holder, scanParsed(holder, text, name), context.bigNumbers ?? 'error', path) : [];
     setAt(config, path, value, name);
+    for (const spot of spots) {
+      // A bare number's spot is the holder; in the config it sits at `path`.
+      if (spot.parent === holder) context.exact?.push({ ...spot, parent: valueAt(config, path.slice(0, -1)) as Record<string, unknown>, key: path[path.length - 1]! });
+      else context.exact?.push(spot);
+    }
     applied.push({ name, pointer: toPointer(path) });
   }
   return applied;

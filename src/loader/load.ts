@@ -1,4 +1,5 @@
 import { openConfig } from '../config/file.js';
+import { findDuplicateKeys } from '../config/tree.js';
 import { ConfigValidationError, InvalidSchema, UsageError } from '../errors.js';
 import type { KeyOptions } from '../keys/resolve.js';
 import { compileSchema, readSchemaFile, type JsonSchema } from '../schema/compile.js';
@@ -6,15 +7,18 @@ import { runValidator, toDotPath, fromPointer, type ValidatorLike } from '../sch
 import { applyEnvOverrides, type AppliedOverride } from './env.js';
 import { inLibraryWords } from './words.js';
 import { finishConfig, registration } from './finish.js';
-import type { ConfigStore, DeepReadonly, LoadedConfig, LoadOptions, LoadOptionsBase, PrecompiledValidator } from './types.js';
+import { applyExact, exactNumbers, mayRepeatKeys, scanParsed } from './numbers.js';
+import type { BigNumbers, ConfigStore, DeepReadonly, LoadedConfig, LoadOptions, LoadOptionsBase, PrecompiledValidator } from './types.js';
 
 /**
  * Loading, in this order (the README's "Loading config at runtime" says the same):
  *
  *  1. resolve the key ring (the CLI's resolution: options, FERNET_CONFIG_KEY*, files beside the config)
- *  2. read and decrypt the file, checking `ttl`; parse the JSON
+ *  2. read and decrypt the file, checking `ttl`; parse the JSON; check its numbers (refuse, or find the
+ *     exact values of, numbers a double would round) and, with `onWarning`, warn of repeated keys
  *  3. apply environment overrides (`env.prefix`): file < env
- *  4. validate: schema defaults fill in what is still missing, every violation is collected
+ *  4. validate: schema defaults fill in what is still missing, every violation is collected; then the
+ *     exact values (bigNumbers) replace the rounded ones
  *  5. deep-freeze; with `onAccess`, route reads of sensitive values through it
  */
 
@@ -66,11 +70,11 @@ export function createConfigStoreSync(options: LoadOptions): ConfigStore<unknown
 // The schema is compiled once; every reload reads the file, the keys and the environment afresh.
 function storeOf(prepared: Prepared): ConfigStore<unknown> {
   let current = load(prepared);
-  let fingerprint = JSON.stringify(current.value);
+  let fingerprint = fingerprintOf(current.value);
   const listeners = new Set<(config: unknown, previous: unknown) => void>();
   const reloadSync = (): unknown => {
     const next = load(prepared);
-    const nextFingerprint = JSON.stringify(next.value);
+    const nextFingerprint = fingerprintOf(next.value);
     if (nextFingerprint === fingerprint) return current.config;
     const previous = current;
     current = next;
@@ -89,6 +93,15 @@ function storeOf(prepared: Prepared): ConfigStore<unknown> {
   };
 }
 
+// JSON.stringify throws on a bigint (bigNumbers: 'bigint'); the replacer runs only when there is one.
+function fingerprintOf(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  }
+}
+
 interface Prepared {
   path: string;
   keys: KeyOptions;
@@ -102,6 +115,7 @@ interface Prepared {
   onAccess: ((path: string) => void) | undefined;
   /** The function the app called, for messages. */
   caller: string;
+  bigNumbers: BigNumbers;
 }
 
 interface Loaded {
@@ -128,6 +142,10 @@ function prepare(options: LoadOptions, caller: string): Prepared {
     throw new UsageError('`env` must be an object with a `prefix`', { hint: "for example { env: { prefix: 'APP_' } }" });
   }
   if (onAccess !== undefined && typeof onAccess !== 'function') throw new UsageError('`onAccess` must be a function');
+  const bigNumbers = options.bigNumbers ?? 'error';
+  if (bigNumbers !== 'error' && bigNumbers !== 'string' && bigNumbers !== 'bigint') {
+    throw new UsageError("`bigNumbers` must be 'error', 'string' or 'bigint'");
+  }
 
   let validator: ValidatorLike | undefined = validate as ValidatorLike | undefined;
   let schemaObject: unknown = validate?.schema;
@@ -150,7 +168,7 @@ function prepare(options: LoadOptions, caller: string): Prepared {
   const open: Prepared['open'] = {};
   if (ttl !== undefined) open.ttl = ttl;
   if (now !== undefined) open.now = now;
-  return { path, keys, open, validate: validator, schema: schemaObject, env, environment, onWarning: options.onWarning, onAccess, caller };
+  return { path, keys, open, validate: validator, schema: schemaObject, env, environment, onWarning: options.onWarning, onAccess, caller, bigNumbers };
 }
 
 // Schemas given as objects are usually module constants: compile each once per process.
@@ -173,10 +191,20 @@ function load(p: Prepared): Loaded {
   } catch (e) {
     throw inLibraryWords(e, p.caller);
   }
-  const value = opened.value;
+  const source = `the decrypted content of ${p.path}`;
+  const holder: [unknown] = [opened.value];
+  const scan = scanParsed(holder, opened.text, source);
+  // Only worth finding when someone hears of it; mayRepeatKeys is cheap and settles almost every file.
+  if (p.onWarning && mayRepeatKeys(opened.text, scan.members)) {
+    for (const d of findDuplicateKeys(opened.text, source)) {
+      p.onWarning(`${p.path}: the key ${d.path} appears more than once (again at line ${d.line}, column ${d.column}); the last one is used`);
+    }
+  }
+  const exact = exactNumbers(opened.text, source, holder, scan, p.bigNumbers);
+  const value = holder[0];
   let applied: AppliedOverride[] = [];
   if (p.env) {
-    applied = applyEnvOverrides(value, { prefix: p.env.prefix, environment: p.environment ?? process.env, schema: p.schema, onWarning: p.onWarning });
+    applied = applyEnvOverrides(value, { prefix: p.env.prefix, environment: p.environment ?? process.env, schema: p.schema, onWarning: p.onWarning, bigNumbers: p.bigNumbers, exact });
   }
   let sensitive: string[] = [];
   if (p.validate) {
@@ -194,7 +222,9 @@ function load(p: Prepared): Loaded {
     }
     sensitive = result.sensitive;
   }
-  return { config: finishConfig(value, sensitive, p.onAccess), value };
+  applyExact(exact);
+  const exactValue = holder[0];
+  return { config: finishConfig(exactValue, sensitive, p.onAccess), value: exactValue };
 }
 
 /** The dot paths of the sensitive values in a config that loadConfig returned (for tests and audits). */

@@ -67,6 +67,12 @@ function relativeTo(pointer: string, sensitive: readonly string[]): string[] {
   return out;
 }
 
+// structuredClone first: a JSON round trip throws on a bigint (bigNumbers: 'bigint'). Values it cannot
+// clone (a function in a caller's object) get the round trip, which drops them, as before.
 function cloneJson(value: unknown): unknown {
-  return value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown);
+  try {
+    return structuredClone(value);
+  } catch {
+    return value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown);
+  }
 }

@@ -51,6 +51,34 @@ export interface EnvOverrideOptions {
   prefix: string;
 }
 
+/**
+ * What the loader does with a number a JavaScript number cannot hold exactly. JSON itself has no limit;
+ * `JSON.parse` rounds to the nearest double, which would change an id like `12345678901234567891` into
+ * `12345678901234567000` without a word. The rule:
+ *
+ * - **safe** (always a `number`): an integer within ±(2^53−1), or a finite non-integer (`1.5`, `-0`, `1.50`,
+ *   `1E+2` are all safe; a decimal fraction is a double by nature, as in every JSON reader).
+ * - **unsafe**: an integer beyond ±(2^53−1), however written (`12345678901234567891`, `1e20`,
+ *   `100000000000000000000000`), or a number beyond the double range (`1e400`).
+ *
+ * Unsafe numbers, by mode:
+ * - `'error'` (default): loading fails with UnsafeNumber (`ERR_UNSAFE_NUMBER`) naming each dot path, never
+ *   the value.
+ * - `'string'`: each unsafe number is delivered as its literal text, exactly as written (`"1e400"`).
+ * - `'bigint'`: each unsafe number whose value is an integer is delivered as a `bigint` of that exact value
+ *   (`1e20` → `100000000000000000000n`, `1e400` → 10n ** 400n); one that is not an integer
+ *   (`9007199254740993.5`), or has more than 4300 digits (Python's int limit), is still UnsafeNumber —
+ *   a bigint cannot hold a fraction, and rounding it is what this rule refuses.
+ *
+ * Safe numbers stay `number`s in every mode. A schema (or compiled validator) checks the document as
+ * parsed, so an unsafe value passes `type: "integer"`; numeric bounds (`maximum`, `multipleOf`) are
+ * checked against the nearest double. The exact value replaces it afterwards, and the types inferred from
+ * a schema still say `number` where the run-time value may be a `bigint` or `string`. Environment
+ * overrides follow the same rule. Opting in costs nothing unless an unsafe number is present: only then is
+ * the text parsed again, losslessly.
+ */
+export type BigNumbers = 'error' | 'string' | 'bigint';
+
 /** Everything but the validation part of the options. */
 export interface LoadOptionsBase extends Omit<KeyOptions, 'env'> {
   /** The encrypted config file. */
@@ -68,6 +96,8 @@ export interface LoadOptionsBase extends Omit<KeyOptions, 'env'> {
    * returned config. Without it the config is plain frozen data, with no cost on any read.
    */
   onAccess?: (path: string) => void;
+  /** Unsafe numbers (see BigNumbers): refused (`'error'`, the default), or delivered exactly. */
+  bigNumbers?: BigNumbers;
 }
 
 /** Options for a config validated against a schema object or a schema file, or not validated at all. */

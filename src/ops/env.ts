@@ -1,10 +1,5 @@
-import { createRequire } from 'node:module';
-import type { Node, parseTree as ParseTree } from 'jsonc-parser';
+import { parseTree, type JsonNode } from '../config/tree.js';
 import { EnvExportError, UsageError } from '../errors.js';
-
-// Loaded on first use: this module is part of the package root, which must stay cheap to import.
-const require = createRequire(import.meta.url);
-const parseTree: typeof ParseTree = (...args) => (require('jsonc-parser') as { parseTree: typeof ParseTree }).parseTree(...args);
 
 /**
  * Config as environment variables, for programs in any language (`fcfg run`), and the naming the loader
@@ -122,17 +117,11 @@ const pathKey = (path: readonly string[]) => path.join('\0');
 /** Number literals of a JSON text by path, as written. A duplicated key keeps its last value, as JSON.parse does. */
 function numberLiterals(text: string): Map<string, string> {
   const out = new Map<string, string>();
-  const root = parseTree(text);
-  const walk = (node: Node, path: string[]): void => {
-    if (node.type === 'number') out.set(pathKey(path), text.slice(node.offset, node.offset + node.length));
-    else if (node.type === 'array') node.children?.forEach((child, i) => walk(child, [...path, String(i)]));
-    else if (node.type === 'object') {
-      for (const prop of node.children ?? []) {
-        const [key, child] = prop.children ?? [];
-        if (key && child) walk(child, [...path, String(key.value)]);
-      }
-    }
+  const walk = (node: JsonNode, path: string[]): void => {
+    if (node.type === 'number') out.set(pathKey(path), node.literal);
+    else if (node.type === 'array') node.items.forEach((child, i) => walk(child, [...path, String(i)]));
+    else if (node.type === 'object') for (const m of node.members) walk(m.value, [...path, m.key]);
   };
-  if (root) walk(root, []);
+  walk(parseTree(text, 'the config'), []);
   return out;
 }
