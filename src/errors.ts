@@ -189,3 +189,21 @@ export class EnvExportError extends FernetConfigError {
 export class CommandNotFound extends FernetConfigError {
   static override code = 'ERR_COMMAND_NOT_FOUND';
 }
+
+/**
+ * A recipient (age `age1...`, `age1pq1...`, `ssh-ed25519 ...`, `ssh-rsa ...`) that is malformed or of an
+ * unsupported kind. The message says which kind was expected and never repeats the input.
+ */
+export class InvalidRecipient extends FernetConfigError {
+  static override code = 'ERR_INVALID_RECIPIENT';
+}
+
+/** An identity (age secret key or SSH private key) that cannot be parsed or is of an unsupported kind. Never echoes the key. */
+export class InvalidIdentity extends FernetConfigError {
+  static override code = 'ERR_INVALID_IDENTITY';
+}
+
+/** The passphrase of a protected identity (an SSH private key) does not open it. */
+export class WrongPassphrase extends FernetConfigError {
+  static override code = 'ERR_WRONG_PASSPHRASE';
+}
