@@ -262,3 +262,53 @@ export class AgeRingNeedsAsync extends FernetConfigError {
 export class MalformedAgeFile extends FernetConfigError {
   static override code = 'ERR_MALFORMED_AGE_FILE';
 }
+
+/**
+ * A `.age` key ring is beside the config but no identity to open it was found; `tried` lists the
+ * identity sources in order (names and paths only). A KeyNotFound, so callers that carry on without a key
+ * (textconv, check) treat it alike.
+ */
+export class NoIdentity extends KeyNotFound {
+  static override code = 'ERR_NO_IDENTITY';
+  constructor(ring: string, tried: string[], options?: ErrorOptions) {
+    super(tried, {
+      hint: 'pass --identity FILE, set FERNET_CONFIG_IDENTITY_FILE, or create one with `fcfg identity new` and ask to be added with `fcfg recipients add`',
+      ...options,
+    });
+    this.message = `no identity found to open ${ring} (tried: ${tried.join('; ')})`;
+  }
+}
+
+/** None of the identities at hand is a recipient of a `.age` key ring. Names recipients by fingerprint only. */
+export class NotARecipient extends KeyNotFound {
+  static override code = 'ERR_NOT_A_RECIPIENT';
+  constructor(message: string, tried: string[], options?: ErrorOptions) {
+    super(tried, { hint: 'send your public key (`fcfg identity new`, or ~/.ssh/id_ed25519.pub) to a recipient and ask them to run `fcfg recipients add`', ...options });
+    this.message = message;
+  }
+}
+
+/** A protected SSH key must be unlocked but there is no terminal to ask for its passphrase. */
+export class PassphraseRequired extends FernetConfigError {
+  static override code = 'ERR_PASSPHRASE_REQUIRED';
+}
+
+/** A recipients file and its `.age` key ring disagree (edited by hand, half-written, or merged apart). */
+export class RingMismatch extends FernetConfigError {
+  static override code = 'ERR_RING_MISMATCH';
+}
+
+/** A `.age` key ring that does not open (its header or payload is damaged) although an identity matched. */
+export class RingUnreadable extends FernetConfigError {
+  static override code = 'ERR_RING_UNREADABLE';
+}
+
+/** Adding a recipient name that exists, removing one that does not, or removing the last one. */
+export class RecipientError extends FernetConfigError {
+  static override code = 'ERR_RECIPIENT';
+}
+
+/** Synchronous key resolution met a `.age` key ring, which opens only asynchronously. */
+export class AgeRingNeedsAsync extends FernetConfigError {
+  static override code = 'ERR_AGE_RING_SYNC';
+}
