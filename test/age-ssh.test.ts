@@ -35,6 +35,7 @@ const KINDS: KeyKind[] = [
   { name: 'rsa2048-pem', args: ['-t', 'rsa', '-b', '2048', '-m', 'PEM'], type: 'ssh-rsa' },
   { name: 'rsa2048-pem-pass', args: ['-t', 'rsa', '-b', '2048', '-m', 'PEM'], type: 'ssh-rsa', passphrase: PASS },
   { name: 'rsa2048-pkcs8', args: ['-t', 'rsa', '-b', '2048', '-m', 'PKCS8'], type: 'ssh-rsa' },
+  { name: 'rsa2048-pkcs8-pass', args: ['-t', 'rsa', '-b', '2048', '-m', 'PKCS8'], type: 'ssh-rsa', passphrase: PASS },
 ];
 
 const tmp = useTempDirs('fcfg-age-ssh-');
@@ -107,7 +108,7 @@ describe.each(KINDS)('$name', (kind) => {
     expect(recipient.fingerprint).toBe(expected);
     expect(sshFingerprint(pub(kind.name))).toBe(expected);
     expect(recipient.publicKey).toBe(pub(kind.name).split(' ').slice(0, 2).join(' '));
-    if (kind.name.endsWith('pem-pass')) {
+    if (/(pem|pkcs8)-pass$/.test(kind.name)) {
       // Encrypted PEM has no public part in clear: it must ask up front.
       expect(String(id)).toContain('the public part must not need the passphrase');
     } else {
@@ -133,10 +134,10 @@ describe.each(KINDS)('$name', (kind) => {
     }
   });
 
-  it('another key of the same type is no match, and is not asked for a passphrase', async () => {
+  // Encrypted PEM asks up front (no public part in clear); the wrong-passphrase test covers it.
+  it.runIf(!/(pem|pkcs8)-pass$/.test(kind.name))('another key of the same type is no match, and is not asked for a passphrase', async () => {
     const other = kind.type === 'ssh-rsa' ? 'other-rsa' : 'other-ed25519';
     const file = await encryptTo([parseSshRecipient(pub(other))], 'not yours');
-    if (kind.name.endsWith('pem-pass')) return; // asks up front; covered by the wrong-passphrase test
     let asked = 0;
     const id = await identity(kind, async () => {
       asked++;
@@ -195,6 +196,22 @@ describe('mixed files: X25519 + ssh-ed25519 + ssh-rsa', () => {
     for (const id of ['x25519.txt', 'ed25519', 'rsa2048']) expect(age(['-d', '-i', join(dir, id), path]).toString()).toBe('from us');
     const r = spawnSync('age', ['-d', '-i', join(dir, 'other-ed25519'), path], { encoding: 'utf8' });
     expect(r.status).not.toBe(0);
+  });
+});
+
+describe('an Ed25519 key in PKCS#8 PEM (openssl genpkey), which ssh-keygen does not write', () => {
+  it('opens files from age -R and from us, and the age CLI reads it too', async () => {
+    const path = join(dir, 'openssl-ed25519.pem');
+    execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', path], { stdio: 'ignore' });
+    const id = await sshIdentityFromFile(readFileSync(path, 'utf8'));
+    expect(id.type).toBe('ssh-ed25519');
+    // The public key line comes from our own parse; the age CLI encrypting to it and decrypting with
+    // the PEM file checks that both sides derive the same key from it.
+    writeFileSync(`${path}.pub`, `${id.publicKey} openssl\n`);
+    const fromAge = age(['-R', `${path}.pub`], Buffer.from('pkcs8'));
+    expect(await decryptWith([id], fromAge)).toBe('pkcs8');
+    writeFileSync(join(dir, 'pkcs8.age'), await encryptTo([parseSshRecipient(id.publicKey)], 'pkcs8 back'));
+    expect(age(['-d', '-i', path, join(dir, 'pkcs8.age')]).toString()).toBe('pkcs8 back');
   });
 });
 

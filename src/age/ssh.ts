@@ -148,7 +148,7 @@ export function parseSshRecipient(line: string): SshRecipient {
     throw err;
   }
   const info = keyInfo(type, parsed.blob);
-  if (parsed.ed25519 !== undefined) return new Ed25519Recipient(info, parsed.ed25519);
+  if (parsed.ed25519 !== undefined) return new Ed25519Recipient(info, parsed.blob, parsed.ed25519);
   const { e, n } = parsed.rsa!;
   const bits = rsaBits(n);
   if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) throw malformedRecipient(`ssh-rsa key of ${bits} bits; ${MIN_RSA_BITS} to ${MAX_RSA_BITS} bits are supported`);
@@ -193,13 +193,12 @@ class Ed25519Recipient implements SshRecipient {
   readonly tag: string;
   readonly fingerprint: string;
   readonly publicKey: string;
-  private readonly blob: Uint8Array;
   constructor(
     info: SshKeyInfo,
+    private readonly blob: Uint8Array,
     private readonly edPublicKey: Uint8Array,
   ) {
     ({ tag: this.tag, fingerprint: this.fingerprint, publicKey: this.publicKey } = info);
-    this.blob = Buffer.from(info.publicKey.slice('ssh-ed25519 '.length), 'base64');
   }
 
   async wrapFileKey(fileKey: Uint8Array): Promise<Stanza[]> {
