@@ -262,3 +262,7 @@ if (sink === -1) console.log(''); // keep `sink` observable
 // The boot benchmark (issue 5) times whole processes rather than operations: its own script and process.
 const boot = spawnSync(process.execPath, [fileURLToPath(new URL('boot.mjs', import.meta.url)), ...(QUICK ? ['--quick'] : [])], { stdio: 'inherit' });
 if (boot.status !== 0) process.exitCode = 1;
+
+// The .age key ring's start-up cost (issue 13): its own script, whole processes too.
+const age = spawnSync(process.execPath, [fileURLToPath(new URL('age.mjs', import.meta.url)), ...(QUICK ? ['--quick'] : [])], { stdio: 'inherit' });
+if (age.status !== 0) process.exitCode = 1;

@@ -5,6 +5,7 @@ import type { Identity } from 'age-encryption';
 import { FileNotFound, InvalidIdentity, PassphraseRequired } from '../errors.js';
 import { fileError } from '../fs/errors.js';
 import { isFile } from '../fs/read.js';
+import { ageLib } from './lib.js';
 import { ENV_IDENTITY, ENV_IDENTITY_FILE, type AgeKeyOptions } from './select.js';
 
 /**
@@ -28,8 +29,8 @@ export interface IdentitySource {
 export interface LoadedIdentity {
   label: string;
   identity: string | Identity;
-  /** The public side, for messages: an age recipient or an SSH fingerprint. */
-  publicLabel: string;
+  /** The public side, for messages: an age recipient or an SSH fingerprint (computed only for a message). */
+  publicLabel: () => Promise<string>;
 }
 
 export function identitySources(options: AgeKeyOptions & { env?: Record<string, string | undefined> }): { sources: IdentitySource[]; tried: string[] } {
@@ -79,12 +80,12 @@ export async function loadIdentities(source: IdentitySource, options: AgeKeyOpti
       return options.passphrase(where);
     };
     const identity = await ssh.sshIdentityFromFile(text, { passphrase });
-    return [{ label: source.label, identity, publicLabel: identity.fingerprint }];
+    return [{ label: source.label, identity, publicLabel: async () => identity.fingerprint }];
   }
   if (text.startsWith('age-encryption.org/') || text.includes('-----BEGIN AGE ENCRYPTED FILE-----')) {
     throw new InvalidIdentity(`${where} is an encrypted identity file, which fernet-config does not open`, { hint: 'decrypt it to a 0600 file and pass that with --identity' });
   }
-  const { identityToRecipient } = await import('age-encryption');
+  const { Decrypter, identityToRecipient } = await ageLib();
   const out: LoadedIdentity[] = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -92,13 +93,17 @@ export async function loadIdentities(source: IdentitySource, options: AgeKeyOpti
     if (line === '' || line.startsWith('#')) continue;
     const at = lines.length > 1 ? `${where}, line ${i + 1}` : where;
     if (!line.startsWith('AGE-SECRET-KEY-')) throw new InvalidIdentity(`${at}: not an identity (expected AGE-SECRET-KEY-1..., AGE-SECRET-KEY-PQ-1... or an OpenSSH private key)`);
-    let recipient: string;
     try {
-      recipient = await identityToRecipient(line);
+      // Parses the key (bech32 checksum, length) without the scalar multiplication identityToRecipient does.
+      new Decrypter().addIdentity(line);
     } catch (cause) {
       throw new InvalidIdentity(`${at}: not a valid age identity (expected AGE-SECRET-KEY-1... or AGE-SECRET-KEY-PQ-1...)`, { cause });
     }
-    out.push({ label: source.label, identity: line, publicLabel: recipient.length > 70 ? `${recipient.slice(0, 12)}…${recipient.slice(-6)}` : `${recipient.slice(0, 9)}…${recipient.slice(-6)}` });
+    const publicLabel = async () => {
+      const r = await identityToRecipient(line);
+      return `${r.slice(0, r.startsWith('age1pq1') ? 12 : 9)}…${r.slice(-6)}`;
+    };
+    out.push({ label: source.label, identity: line, publicLabel });
   }
   if (out.length === 0) throw new InvalidIdentity(`${where} holds no identity`, { hint: 'create one with `fcfg identity new PATH`' });
   return out;

@@ -11,6 +11,7 @@ import { KeyRing, formatKeyFile } from '../keys/ring.js';
 import { rotateConfigs } from '../ops/rotate.js';
 import { toDotPath } from '../schema/validate.js';
 import { ringAgreement } from './agreement.js';
+import { ageLib } from './lib.js';
 import { openAgeRingDetailed } from './open.js';
 import {
   checkName,
@@ -97,7 +98,7 @@ export function recipientsFromArgument(arg: string): { kind: RecipientKind; reci
 
 /** Checks every recipient fully (bech32 checksums, SSH key encodings) and encrypts the key file text to them. */
 async function encryptRing(keys: readonly string[], entries: readonly RecipientEntry[]): Promise<Uint8Array> {
-  const { Encrypter } = await import('age-encryption');
+  const { Encrypter } = await ageLib();
   const encrypter = new Encrypter();
   for (const e of entries) {
     if (e.kind === 'ssh-ed25519' || e.kind === 'ssh-rsa') {
@@ -328,7 +329,7 @@ export interface NewIdentity {
 
 /** A new age identity in age-keygen's file layout: comments with the date and the public key, then the key. */
 export async function newIdentity(options: { postQuantum?: boolean; now?: Date } = {}): Promise<NewIdentity> {
-  const age = await import('age-encryption');
+  const age = await ageLib();
   const identity = options.postQuantum ? await age.generateHybridIdentity() : await age.generateX25519Identity();
   const recipient = await age.identityToRecipient(identity);
   const created = (options.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
