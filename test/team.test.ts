@@ -17,6 +17,7 @@ import { Fernet } from '../src/fernet/fernet.js';
 import { generateKey } from '../src/fernet/key.js';
 import { loadConfig, loadConfigSync } from '../src/loader/load.js';
 import { CLI, runCli, useTempDirs, type CliResult } from './helpers/cli.js';
+import { runCliInPty } from './helpers/pty.js';
 
 const fresh = useTempDirs('fcfg-team-');
 const SECRET = 'pa55-w0rd-never-printed';
@@ -272,6 +273,11 @@ describe('team workflow through the CLI', () => {
     const r = cli(d, p.home, ['get', 'config.enc', 'database.host']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/id_ed25519 is protected by a passphrase and there is no terminal to ask for it \[ERR_PASSPHRASE_REQUIRED\]/);
+    // on a terminal it asks, with hidden input, and opens the ring
+    const asked = runCliInPty(['get', 'config.enc', 'database.host'], { cwd: d, env: { HOME: p.home }, steps: [{ expect: 'passphrase for identity file .*id_ed25519', send: 'correct horse battery\r' }] });
+    expect(asked.status, asked.output).toBe(0);
+    expect(asked.output).toContain('db.internal');
+    expect(asked.output).not.toContain('correct horse battery');
   });
 });
 

@@ -149,12 +149,17 @@ export function ageRingSync(configPath: string | undefined, options: SelectOptio
 
 /**
  * Opens the `.age` ring that key resolution would use for `configPath`, if any, so that the synchronous
- * resolution after it finds the ring. Loads age-encryption only when there is a ring to open. A failure
- * is thrown here, and also remembered for the synchronous resolution.
+ * resolution after it finds the ring. Loads age-encryption only when there is a ring to open. A ring
+ * opened before in this process and unchanged on disk is reused; a failure is thrown here, remembered
+ * for the synchronous resolution, and retried on the next call.
  */
 export async function openAgeRingFor(configPath: string | undefined, options: SelectOptions & { strictPermissions?: boolean } = {}, plainSiblings: readonly string[] = defaultPlainSiblings(configPath)): Promise<KeyRing | undefined> {
   const choice = chooseAgeRing(configPath, options, plainSiblings);
   if (!choice) return undefined;
+  // Opened already and unchanged since: no second decryption, and no second passphrase prompt.
+  const id = idOf(choice.ring);
+  const entry = id && opened.get(id.id);
+  if (entry && entry.stamp === id.stamp && entry.ring) return entry.ring;
   const { openAgeRing } = await import('./open.js');
   try {
     const ring = await openAgeRing(choice.ring, options);
