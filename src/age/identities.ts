@@ -79,7 +79,7 @@ export async function loadIdentities(source: IdentitySource, options: AgeKeyOpti
       }
       return options.passphrase(where);
     };
-    const identity = await ssh.sshIdentityFromFile(text, { passphrase });
+    const identity = await ssh.sshIdentityFromFile(text, { passphrase, source: where });
     return [{ label: source.label, identity, publicLabel: async () => identity.fingerprint }];
   }
   if (text.startsWith('age-encryption.org/') || text.includes('-----BEGIN AGE ENCRYPTED FILE-----')) {

@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { InvalidRecipient } from '../errors.js';
 import { fileError } from '../fs/errors.js';
 import { FileNotFound } from '../errors.js';
+import { parseSshRecipient } from './ssh.js';
 
 /**
  * The recipients file: committed text beside a `.age` key ring naming everyone the ring is encrypted to.
@@ -74,9 +75,13 @@ export function normalizeRecipient(recipient: string, where = 'recipient'): { ki
   const kind = recipientKind(recipient, where);
   const r = recipient.trim();
   if (kind === 'ssh-ed25519' || kind === 'ssh-rsa') {
-    const [type, blob] = r.split(/\s+/);
-    if (!blob || !/^[A-Za-z0-9+/]+={0,2}$/.test(blob)) throw new InvalidRecipient(`${where}: not a valid ${kind} public key (expected "${kind} AAAA...")`);
-    return { kind, recipient: `${type} ${blob}` };
+    // The full check (key data of the type named, RSA size) now, not first when the ring is written.
+    try {
+      return { kind, recipient: parseSshRecipient(r).publicKey };
+    } catch (e) {
+      if (e instanceof InvalidRecipient) throw new InvalidRecipient(`${where}: ${e.message}`, { cause: e, ...(e.hint ? { hint: e.hint } : {}) });
+      throw e;
+    }
   }
   return { kind, recipient: r };
 }
