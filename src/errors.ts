@@ -233,9 +233,17 @@ export class NotARecipient extends KeyNotFound {
   }
 }
 
-/** A protected SSH key must be unlocked but there is no terminal to ask for its passphrase. */
-export class PassphraseRequired extends FernetConfigError {
+/**
+ * A protected SSH key must be unlocked but there is no terminal to ask for its passphrase. A KeyNotFound:
+ * without the passphrase there is no key, and callers that carry on without one (check in a pre-commit
+ * hook, textconv) should.
+ */
+export class PassphraseRequired extends KeyNotFound {
   static override code = 'ERR_PASSPHRASE_REQUIRED';
+  constructor(message: string, options?: ErrorOptions) {
+    super([], options);
+    this.message = message;
+  }
 }
 
 /** A recipients file and its `.age` key ring disagree (edited by hand, half-written, or merged apart). */

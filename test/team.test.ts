@@ -273,6 +273,10 @@ describe('team workflow through the CLI', () => {
     const r = cli(d, p.home, ['get', 'config.enc', 'database.host']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/id_ed25519 is protected by a passphrase and there is no terminal to ask for it \[ERR_PASSPHRASE_REQUIRED\]/);
+    // check (a pre-commit hook has no terminal) carries on without the key
+    const checked = cli(d, p.home, ['check']);
+    expect(checked.status, checked.stderr).toBe(0);
+    expect(checked.stderr).toMatch(/no key for 1 config/);
     // on a terminal it asks, with hidden input, and opens the ring
     const asked = runCliInPty(['get', 'config.enc', 'database.host'], { cwd: d, env: { HOME: p.home }, steps: [{ expect: 'passphrase for identity file .*id_ed25519', send: 'correct horse battery\r' }] });
     expect(asked.status, asked.output).toBe(0);
