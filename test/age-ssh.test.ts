@@ -4,12 +4,15 @@
  * the reference implementation), and malformed input that must fail clearly without repeating the key.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient, type Stanza } from 'age-encryption';
+import { Fernet } from '../src/fernet/fernet.js';
+import { generateKey } from '../src/fernet/key.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseSshRecipient, sshFingerprint, sshIdentityFromFile, type SshIdentity } from '../src/age/ssh.js';
-import { useTempDirs } from './helpers/cli.js';
+import { runCli, useTempDirs } from './helpers/cli.js';
+import { runCliInPty } from './helpers/pty.js';
 
 const PASS = 'correct horse battery';
 
@@ -274,5 +277,73 @@ describe('malformed identities', () => {
     body[0] ^= 1;
     await expect(id.unwrapFileKey([{ args: stanza!.args, body } as Stanza])).rejects.toMatchObject({ code: 'ERR_MALFORMED_AGE_FILE' });
     await expect(id.unwrapFileKey([{ args: stanza!.args.slice(0, 2), body } as Stanza])).rejects.toMatchObject({ code: 'ERR_MALFORMED_AGE_FILE' });
+  });
+});
+
+/**
+ * The SSH flow through the built CLI, where it goes beyond test/team.test.ts: rings that `age -R KEY.pub`
+ * writes, passphrases typed on a real terminal, and a protected key that is not a recipient never being
+ * asked for its passphrase.
+ */
+describe('end to end through the CLI with SSH identities', () => {
+  const SECRET = 'ssh-flow-s3cret-value';
+  let project: string;
+  let fernetKey: string;
+
+  /** A home whose ~/.ssh holds copies of the named test keys as id_ed25519 / id_rsa. */
+  function home(name: string, keys: { ed25519?: string; rsa?: string }): string {
+    const h = join(project, `home-${name}`);
+    mkdirSync(join(h, '.ssh'), { recursive: true, mode: 0o700 });
+    if (keys.ed25519) writeFileSync(join(h, '.ssh', 'id_ed25519'), readFileSync(join(dir, keys.ed25519)), { mode: 0o600 });
+    if (keys.rsa) writeFileSync(join(h, '.ssh', 'id_rsa'), readFileSync(join(dir, keys.rsa)), { mode: 0o600 });
+    return h;
+  }
+
+  beforeAll(() => {
+    project = join(dir, 'project');
+    mkdirSync(project);
+    fernetKey = generateKey();
+    writeFileSync(join(project, 'config.enc'), new Fernet(fernetKey).encrypt(JSON.stringify({ db: { password: SECRET } })) + '\n');
+    writeFileSync(join(project, 'keys.txt'), fernetKey + '\n');
+    // The ring as the age CLI writes it for an ssh-ed25519, a protected ssh-ed25519 and an ssh-rsa key.
+    age(['-R', join(dir, 'ed25519.pub'), '-R', join(dir, 'ed25519-pass.pub'), '-R', join(dir, 'rsa2048.pub'), '-o', join(project, 'secret.key.age'), join(project, 'keys.txt')]);
+  });
+
+  it.each([
+    { who: 'ssh-ed25519 at ~/.ssh/id_ed25519', keys: { ed25519: 'ed25519' } },
+    { who: 'ssh-rsa at ~/.ssh/id_rsa', keys: { rsa: 'rsa2048' } },
+    // A protected key that is not a recipient must be skipped without a prompt (there is no terminal here).
+    { who: 'ssh-rsa, after a protected id_ed25519 that is not a recipient', keys: { ed25519: 'ed25519-pass-gcm', rsa: 'rsa2048' } },
+  ])('a ring written by age -R opens with $who', ({ keys }) => {
+    const r = runCli(['get', 'config.enc', 'db.password'], { cwd: project, env: { HOME: home(Object.values(keys).join('+'), keys) } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${SECRET}\n`);
+  });
+
+  it('--identity with a private key file opens it too', () => {
+    const r = runCli(['get', 'config.enc', 'db.password', '--identity', join(dir, 'rsa2048')], { cwd: project, env: { HOME: join(project, 'nobody') } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${SECRET}\n`);
+  });
+
+  it('a protected key asks for its passphrase on a terminal and never echoes it', () => {
+    const h = home('pass', { ed25519: 'ed25519-pass' });
+    const r = runCliInPty(['get', 'config.enc', 'db.password'], { cwd: project, env: { HOME: h }, steps: [{ expect: 'passphrase for', send: `${PASS}\r` }], timeout: 40_000 });
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).toContain(SECRET);
+    expect(r.output).not.toContain(PASS);
+  });
+
+  it('a wrong passphrase on a terminal fails with ERR_WRONG_PASSPHRASE, without echoing what was typed', () => {
+    const h = home('wrong', { ed25519: 'ed25519-pass' });
+    const typed = 'not-the-passphrase';
+    // Answered wrong however often it is asked (a CLI may offer a retry or two); it must end in the error.
+    const steps = Array.from({ length: 3 }, () => ({ expect: 'passphrase for', send: `${typed}\r` }));
+    const r = runCliInPty(['get', 'config.enc', 'db.password'], { cwd: project, env: { HOME: h }, steps, timeout: 40_000 });
+    expect(r.status).toBe(1);
+    expect(r.output).toContain('ERR_WRONG_PASSPHRASE');
+    expect(r.output).not.toContain(typed);
+    expect(r.output).not.toContain(SECRET);
   });
 });

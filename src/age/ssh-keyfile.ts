@@ -11,7 +11,7 @@
  * Errors never contain key bytes: InvalidIdentity names the file and the field, WrongPassphrase says
  * only that the passphrase did not open it.
  */
-import { createDecipheriv, createPrivateKey, createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createDecipheriv, createPrivateKey, createPublicKey, timingSafeEqual, type DecipherGCM, type KeyObject } from 'node:crypto';
 import { InvalidIdentity, WrongPassphrase } from '../errors.js';
 import { WireError, WireReader, base64url, decodePaddedBase64, mpintBody, wireStrings } from './ssh-wire.js';
 
@@ -240,7 +240,7 @@ async function decrypt(spec: CipherSpec, key: Uint8Array, iv: Uint8Array, data: 
   if (spec.node === undefined) return decryptChachaPolyOpenSsh(key, data, tag);
   const decipher = createDecipheriv(spec.node, key, iv);
   decipher.setAutoPadding(false);
-  if (spec.tagLen > 0) (decipher as ReturnType<typeof createDecipheriv> & { setAuthTag(t: Uint8Array): void }).setAuthTag(tag);
+  if (spec.tagLen > 0) (decipher as DecipherGCM).setAuthTag(tag);
   const head = decipher.update(data);
   try {
     return Buffer.concat([head, decipher.final()]);

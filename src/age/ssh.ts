@@ -73,19 +73,33 @@ export interface SshIdentityOptions {
 type Noble = Awaited<ReturnType<typeof loadNoble>>;
 let noble: Promise<Noble> | undefined;
 
+/** The primitives dist/age.mjs may re-export from its own copies of the noble libraries (scripts/bundle-age.mjs). */
+interface BundledPrimitives {
+  x25519: typeof import('@noble/curves/ed25519.js').x25519;
+  ed25519: typeof import('@noble/curves/ed25519.js').ed25519;
+  hkdf: typeof import('@noble/hashes/hkdf.js').hkdf;
+  sha256: typeof import('@noble/hashes/sha2.js').sha256;
+  chacha20poly1305: typeof import('@noble/ciphers/chacha.js').chacha20poly1305;
+}
+
+/**
+ * age-encryption as the rest of src/age loads it (the dist/age.mjs bundle when built), so that a process
+ * holds one copy; the noble primitives from the same bundle when it exports them, else from the packages.
+ */
 async function loadNoble() {
-  const [curves, hkdf, sha2, chacha, age] = await Promise.all([
-    import('@noble/curves/ed25519.js'),
-    import('@noble/hashes/hkdf.js'),
-    import('@noble/hashes/sha2.js'),
-    import('@noble/ciphers/chacha.js'),
-    import('age-encryption'),
-  ]);
+  const { ageLib } = await import('./lib.js');
+  const age = (await ageLib()) as Awaited<ReturnType<typeof ageLib>> & Partial<BundledPrimitives>;
+  const p: BundledPrimitives =
+    age.x25519 && age.ed25519 && age.hkdf && age.sha256 && age.chacha20poly1305
+      ? (age as BundledPrimitives)
+      : await Promise.all([import('@noble/curves/ed25519.js'), import('@noble/hashes/hkdf.js'), import('@noble/hashes/sha2.js'), import('@noble/ciphers/chacha.js')]).then(
+          ([curves, hkdf, sha2, chacha]) => ({ x25519: curves.x25519, ed25519: curves.ed25519, hkdf: hkdf.hkdf, sha256: sha2.sha256, chacha20poly1305: chacha.chacha20poly1305 }),
+        );
   return {
-    x25519: curves.x25519,
-    ed25519: curves.ed25519,
-    hkdf32: (ikm: Uint8Array, salt: Uint8Array, info: Uint8Array) => hkdf.hkdf(sha2.sha256, ikm, salt, info, 32),
-    chacha20poly1305: chacha.chacha20poly1305,
+    x25519: p.x25519,
+    ed25519: p.ed25519,
+    hkdf32: (ikm: Uint8Array, salt: Uint8Array, info: Uint8Array) => p.hkdf(p.sha256, ikm, salt, info, 32),
+    chacha20poly1305: p.chacha20poly1305,
     Stanza: age.Stanza,
   };
 }
@@ -182,7 +196,8 @@ class RsaRecipient implements SshRecipient {
   }
 
   async wrapFileKey(fileKey: Uint8Array): Promise<Stanza[]> {
-    const { Stanza } = await deps();
+    // RSA needs none of the noble primitives: only the library's Stanza class.
+    const { Stanza } = await (await import('./lib.js')).ageLib();
     const body = publicEncrypt({ key: this.key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: RSA_OAEP_LABEL }, fileKey);
     return [new Stanza(['ssh-rsa', this.tag], body)];
   }
