@@ -248,6 +248,18 @@ describe('malformed recipients', () => {
   });
 });
 
+describe('an ssh-ed25519 key that is not a point on the curve', () => {
+  it('is refused with ERR_INVALID_RECIPIENT when a file is encrypted to it', async () => {
+    // y = 2 has no x on edwards25519 (2 is not a square mod p in (y^2 - 1) / (d y^2 + 1)); the wire
+    // structure is fine, so parsing accepts it and the conversion to Curve25519 must refuse it.
+    const y = new Uint8Array(32);
+    y[0] = 2;
+    const blob = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), y]);
+    const recipient = parseSshRecipient(`ssh-ed25519 ${blob.toString('base64')}`);
+    await expect(encryptTo([recipient], 'x')).rejects.toMatchObject({ code: 'ERR_INVALID_RECIPIENT', message: expect.stringMatching(/not a valid Ed25519 point/) });
+  });
+});
+
 describe('malformed identities', () => {
   const cases: { name: string; text: () => string; message: RegExp }[] = [
     { name: 'an ecdsa private key', text: () => readFileSync(join(dir, 'ecdsa'), 'utf8'), message: /unsupported key type ecdsa-sha2-nistp256, expected ssh-ed25519 or ssh-rsa/ },
