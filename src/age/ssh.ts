@@ -30,9 +30,6 @@ import { InvalidRecipient, MalformedAgeFile, PassphraseRequired } from '../error
 import { KNOWN_UNSUPPORTED_TYPES, SUPPORTED_HINT, canonicalPublicBlob, parseSshKeyFile, type SshKeyType, type SshPrivateKey } from './ssh-keyfile.js';
 import { WireError, base64url, decodePaddedBase64, decodeRawBase64, encodeRawBase64 } from './ssh-wire.js';
 
-/** The stanza types (first stanza argument) this module reads and writes. */
-export const SSH_STANZA_TYPES = ['ssh-ed25519', 'ssh-rsa'] as const;
-
 // Labels from the age v1 spec's ssh-ed25519 and ssh-rsa sections (also agessh's ed25519Label / oaepLabel).
 const ED25519_LABEL = new TextEncoder().encode('age-encryption.org/v1/ssh-ed25519');
 const RSA_OAEP_LABEL = Buffer.from('age-encryption.org/v1/ssh-rsa', 'latin1');
@@ -130,11 +127,6 @@ function malformedRecipient(what: string): InvalidRecipient {
   return new InvalidRecipient(`malformed SSH recipient: ${what}`, {
     hint: 'pass the one-line public key from a .pub file, like "ssh-ed25519 AAAA... comment" (ssh-ed25519 or ssh-rsa)',
   });
-}
-
-/** True for a line that claims to be an OpenSSH public key, so that it can be routed to parseSshRecipient and its errors. */
-export function looksLikeSshRecipient(line: string): boolean {
-  return /^\s*(ssh-|ecdsa-|sk-)/.test(line);
 }
 
 /**
