@@ -166,6 +166,17 @@ describe.each(KINDS.filter((k) => k.passphrase !== undefined))('$name, protected
     expect(await open()).toBe('guarded');
   });
 
+  it("the passphrase callback's own error (no terminal) comes out unchanged", async () => {
+    const file = await encryptTo([parseSshRecipient(pub(kind.name))], 'guarded');
+    const noTty = Object.assign(new Error('no terminal to ask on'), { code: 'ERR_TEST_NO_TTY' });
+    const err = await identity(kind, async () => {
+      throw noTty;
+    })
+      .then((id) => decryptWith([id], file))
+      .catch((e: unknown) => e);
+    expect(err).toBe(noTty);
+  });
+
   it('a protected key without a way to ask fails clearly', async () => {
     const file = await encryptTo([parseSshRecipient(pub(kind.name))], 'guarded');
     const err = await sshIdentityFromFile(readFileSync(join(dir, kind.name), 'utf8'), { source: kind.name })
