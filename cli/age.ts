@@ -42,7 +42,8 @@ function configPaths(command: Command, output: unknown): string[] {
   return [...out];
 }
 
-async function askPassphrase(label: string): Promise<string> {
+/** Asks for an SSH key's passphrase on the terminal (hidden input, on stderr); fails clearly without one. */
+export async function askPassphrase(label: string): Promise<string> {
   if (process.stdin.isTTY !== true || process.stderr.isTTY !== true) {
     throw new PassphraseRequired(`${label} is protected by a passphrase and there is no terminal to ask for it`, {
       hint: 'run on a terminal, or use an unprotected age identity (FERNET_CONFIG_IDENTITY; create one with `fcfg identity new`)',

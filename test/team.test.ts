@@ -217,7 +217,7 @@ describe('team workflow through the CLI', () => {
     // the ring holds only the new key, and fcfg check finds nothing wrong
     if (HAVE_AGE) expect(ageDecrypt(join(d, 'secret.key.age'), alice.identityFile).stdout.trim().split('\n')).toHaveLength(1);
     ok(cli(d, alice.home, ['check']));
-  });
+  }, 300_000); // some 30 CLI runs: minutes on a loaded 2-core machine
 
   it('opens a ring written by age -r / -R', async () => {
     if (!HAVE_AGE) return void console.warn('skipped: no age CLI');

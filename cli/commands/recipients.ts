@@ -1,5 +1,5 @@
 import { addRecipient, DEFAULT_RING, listRecipients, removeRecipient, type RecipientInfo } from '../../src/age/ring-ops.js';
-import { PassphraseRequired } from '../../src/errors.js';
+import { askPassphrase } from '../age.js';
 import { info, keyOptions, out, printJson, warn, type KeyFlags } from '../io.js';
 
 interface Flags extends KeyFlags {
@@ -10,14 +10,6 @@ interface Flags extends KeyFlags {
 }
 
 const show = (r: RecipientInfo) => `${r.name} (${r.kind} ${r.fingerprint})`;
-
-async function askPassphrase(label: string): Promise<string> {
-  if (process.stdin.isTTY !== true || process.stderr.isTTY !== true) {
-    throw new PassphraseRequired(`${label} is protected by a passphrase and there is no terminal to ask for it`, { hint: 'run on a terminal, or pass --identity with an unprotected identity' });
-  }
-  const { password } = await import('@inquirer/prompts');
-  return password({ message: `passphrase for ${label}`, mask: '*' }, { output: process.stderr });
-}
 
 function options(flags: Flags) {
   return { ...keyOptions(flags), passphrase: askPassphrase, ...(flags.force ? { force: true } : {}) };
