@@ -8,7 +8,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
@@ -76,7 +76,7 @@ try {
   const markdown = [
     '# .age key ring start-up',
     '',
-    `Measured ${new Date().toISOString().slice(0, 10)} by \`node bench/age.mjs\` on ${machine}; Node ${process.versions.node}; median of ${RUNS} interleaved runs.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} by \`node bench/age.mjs\` on ${machine}; Node ${process.versions.node}; median of ${RUNS} interleaved runs; load average ${loadavg()[0].toFixed(1)} at the end (the cost grows with it).`,
     '',
     markdownTable(head, rows, 1),
     '',
