@@ -8,7 +8,19 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const result = await build({
-  stdin: { contents: "export * from 'age-encryption';", resolveDir: process.cwd(), loader: 'js' },
+  // The noble primitives src/age/ssh.ts builds the SSH recipient types from, from the same copies age uses:
+  // ssh-ed25519 then loads no further module.
+  stdin: {
+    contents: [
+      "export * from 'age-encryption';",
+      "export { x25519, ed25519 } from '@noble/curves/ed25519.js';",
+      "export { hkdf } from '@noble/hashes/hkdf.js';",
+      "export { sha256 } from '@noble/hashes/sha2.js';",
+      "export { chacha20poly1305 } from '@noble/ciphers/chacha.js';",
+    ].join('\n'),
+    resolveDir: process.cwd(),
+    loader: 'js',
+  },
   outfile: 'dist/age.mjs',
   bundle: true,
   platform: 'node',
