@@ -263,3 +263,7 @@ if (sink === -1) console.log(''); // keep `sink` observable
 const boot = spawnSync(process.execPath, [fileURLToPath(new URL('boot.mjs', import.meta.url)), ...(QUICK ? ['--quick'] : [])], { stdio: 'inherit' });
 if (boot.status !== 0) process.exitCode = 1;
 if (spawnSync(process.execPath, [fileURLToPath(new URL('edit.mjs', import.meta.url)), ...(QUICK ? ['--quick'] : [])], { stdio: 'inherit' }).status !== 0) process.exitCode = 1; // editing large configs (bench/edit.mjs)
+
+// The .age key ring's start-up cost (issue 13): its own script, whole processes too.
+const age = spawnSync(process.execPath, [fileURLToPath(new URL('age.mjs', import.meta.url)), ...(QUICK ? ['--quick'] : [])], { stdio: 'inherit' });
+if (age.status !== 0) process.exitCode = 1;

@@ -8,6 +8,8 @@ export interface KeyFlags {
   key?: string;
   keyCommand?: string;
   strictPermissions?: boolean;
+  /** --identity FILE: opens a .age key ring (issue 13). */
+  identity?: string;
 }
 
 export function warn(message: string): void {
@@ -32,6 +34,7 @@ export function keyOptions(flags: KeyFlags): KeyOptions {
   if (flags.key !== undefined) o.key = flags.key;
   if (flags.keyCommand !== undefined) o.keyCommand = flags.keyCommand;
   if (flags.strictPermissions) o.strictPermissions = true;
+  if (flags.identity !== undefined) o.identityFile = flags.identity;
   return o;
 }
 

@@ -22,7 +22,8 @@ function withKeys(cmd: Command): Command {
     .addOption(new Option('-k, --key-file <path>', 'key file (one key per line; the first encrypts)'))
     .addOption(new Option('--key <keys>', 'literal key(s), comma-separated (avoid: ends up in shell history)'))
     .addOption(new Option('--key-command <cmd>', 'shell command that prints the key ring (vault, cloud key store)'))
-    .addOption(new Option('--strict-permissions', 'fail, instead of warning, on key files readable by others'));
+    .addOption(new Option('--strict-permissions', 'fail, instead of warning, on key files readable by others'))
+    .addOption(new Option('--identity <file>', 'identity (age or SSH private key) to open a .age key ring'));
 }
 
 /** --redact and the --schema it reads `sensitive` marks from, for the commands that print values. */
@@ -69,6 +70,10 @@ Key resolution, first match wins:
   4. env FERNET_CONFIG_KEY_COMMAND
   5. <name>.key beside <name>.enc
   6. secret.key beside the config file
+  7. <name>.key.age, then secret.key.age beside the config, opened with
+     --identity FILE (which selects the ring ahead of 1-6), else env
+     FERNET_CONFIG_IDENTITY or FERNET_CONFIG_IDENTITY_FILE, else each of
+     ~/.config/fernet-config/identities, ~/.ssh/id_ed25519, ~/.ssh/id_rsa
 
 Run '${name} <command> --help' for the options of one command.`,
     );
@@ -244,7 +249,8 @@ cannot be found.`,
   const driverKeys = (cmd: Command) =>
     cmd
       .addOption(new Option('-k, --key-file <path>', 'key file (default: the usual resolution for the real file)'))
-      .addOption(new Option('--key-command <cmd>', 'shell command that prints the key ring'));
+      .addOption(new Option('--key-command <cmd>', 'shell command that prints the key ring'))
+      .addOption(new Option('--identity <file>', 'identity to open a .age key ring'));
   const parseMaxAge = (value: string): number => {
     const n = Number(value);
     if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a non-negative number of days');
@@ -308,6 +314,52 @@ Both take --key-file <path> and --key-command <cmd>; see their own --help.`,
     .option('--max-file-size <bytes>', 'skip larger files (default 5 MiB)', parseBytes)
     .option('--list-rules', 'print the rules and exit')
     .action(lazy('scan'));
+
+  // --- team access: .age key rings and their recipients (issue 13) ---
+  // Key resolution is synchronous, age is not: a key command's .age ring is opened before it runs.
+  program.hook('preAction', async (_program, action) => {
+    if (!action.options.some((o) => o.long === '--identity') || action.parent?.name() === 'recipients') return;
+    await (await import('./age.js')).openAgeRings(action);
+  });
+  const team = (file: string, fn: string) => async (...args: unknown[]) => {
+    const mod = (await import(`./commands/${file}.js`)) as Record<string, Action>;
+    const status = await mod[fn]!(...args);
+    if (typeof status === 'number' && status !== 0) process.exitCode = status;
+  };
+  const recipients = add('recipients', 'manage who can open a .age key ring').description('who can open a .age key ring (secret.key.age)');
+  const ringOption = () => new Option('--ring <path>', 'the .age key ring').default('secret.key.age');
+  withKeys(recipients.command('add'))
+    .description('add a recipient and re-encrypt the ring for everyone')
+    .argument('<name>', 'a name for the person or machine')
+    .argument('<recipient>', 'age1..., age1pq1..., "ssh-ed25519 ...", "ssh-rsa ..." or a .pub file')
+    .addOption(ringOption())
+    .option('-f, --force', 'write although the recipients file and the ring disagree')
+    .option('--json', 'print a JSON report')
+    .action(team('recipients', 'add'));
+  recipients
+    .command('list')
+    .description('list the recipients; exit 1 when the file and the ring disagree')
+    .addOption(ringOption())
+    .option('--json', 'print a JSON report')
+    .action(team('recipients', 'list'));
+  withKeys(recipients.command('remove'))
+    .description('remove a recipient; with --rotate, revoke: new key, rotate, prune')
+    .argument('<name>', 'the recipient to remove')
+    .option('--rotate <config...>', 'every config the ring opens: rotated to a new key')
+    .addOption(ringOption())
+    .option('-f, --force', 'write although the recipients file and the ring disagree')
+    .option('--json', 'print a JSON report')
+    .action(team('recipients', 'remove'));
+  const identity = add('identity', 'create age identities for people and machines').description('age identities for people and machines');
+  identity
+    .command('new')
+    .description('create an identity (mode 0600) and print its public recipient')
+    .argument('[path]', 'file to create (default ~/.config/fernet-config/identities); - prints it')
+    .option('-f, --force', 'replace an existing file (its identity is lost)')
+    .option('--pq', 'a post-quantum hybrid identity (age1pq1...)')
+    .option('--json', 'print a JSON report')
+    .action(team('identity', 'create'));
+  // --- end team access ---
 
   return program;
 }

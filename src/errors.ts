@@ -286,3 +286,84 @@ export class Interrupted extends Aborted {
     this.signal = signal;
   }
 }
+
+/**
+ * A recipient (age `age1...`, `age1pq1...`, `ssh-ed25519 ...`, `ssh-rsa ...`) that is malformed or of an
+ * unsupported kind. The message says which kind was expected and never repeats the input.
+ */
+export class InvalidRecipient extends FernetConfigError {
+  static override code = 'ERR_INVALID_RECIPIENT';
+}
+
+/** An identity (age secret key or SSH private key) that cannot be parsed or is of an unsupported kind. Never echoes the key. */
+export class InvalidIdentity extends FernetConfigError {
+  static override code = 'ERR_INVALID_IDENTITY';
+}
+
+/** The passphrase of a protected identity (an SSH private key) does not open it. */
+export class WrongPassphrase extends FernetConfigError {
+  static override code = 'ERR_WRONG_PASSPHRASE';
+}
+
+/**
+ * A `.age` key ring is beside the config but no identity to open it was found; `tried` lists the
+ * identity sources in order (names and paths only). A KeyNotFound, so callers that carry on without a key
+ * (textconv, check) treat it alike.
+ */
+export class NoIdentity extends KeyNotFound {
+  static override code = 'ERR_NO_IDENTITY';
+  constructor(ring: string, tried: string[], options?: ErrorOptions) {
+    super(tried, {
+      hint: 'pass --identity FILE, set FERNET_CONFIG_IDENTITY_FILE, or create one with `fcfg identity new` and ask to be added with `fcfg recipients add`',
+      ...options,
+    });
+    this.message = `no identity found to open ${ring} (tried: ${tried.join('; ')})`;
+  }
+}
+
+/** None of the identities at hand is a recipient of a `.age` key ring. Names recipients by fingerprint only. */
+export class NotARecipient extends KeyNotFound {
+  static override code = 'ERR_NOT_A_RECIPIENT';
+  constructor(message: string, tried: string[], options?: ErrorOptions) {
+    super(tried, { hint: 'send your public key (`fcfg identity new`, or ~/.ssh/id_ed25519.pub) to a recipient and ask them to run `fcfg recipients add`', ...options });
+    this.message = message;
+  }
+}
+
+/**
+ * A protected SSH key must be unlocked but there is no terminal to ask for its passphrase. A KeyNotFound:
+ * without the passphrase there is no key, and callers that carry on without one (check in a pre-commit
+ * hook, textconv) should.
+ */
+export class PassphraseRequired extends KeyNotFound {
+  static override code = 'ERR_PASSPHRASE_REQUIRED';
+  constructor(message: string, options?: ErrorOptions) {
+    super([], options);
+    this.message = message;
+  }
+}
+
+/** A recipients file and its `.age` key ring disagree (edited by hand, half-written, or merged apart). */
+export class RingMismatch extends FernetConfigError {
+  static override code = 'ERR_RING_MISMATCH';
+}
+
+/** A `.age` key ring that does not open (its header or payload is damaged) although an identity matched. */
+export class RingUnreadable extends FernetConfigError {
+  static override code = 'ERR_RING_UNREADABLE';
+}
+
+/** Adding a recipient name that exists, removing one that does not, or removing the last one. */
+export class RecipientError extends FernetConfigError {
+  static override code = 'ERR_RECIPIENT';
+}
+
+/** Synchronous key resolution met a `.age` key ring, which opens only asynchronously. */
+export class AgeRingNeedsAsync extends FernetConfigError {
+  static override code = 'ERR_AGE_RING_SYNC';
+}
+
+/** An age file (the `.age` key ring) whose header or a stanza in it is malformed. Names the stanza type, never its contents. */
+export class MalformedAgeFile extends FernetConfigError {
+  static override code = 'ERR_MALFORMED_AGE_FILE';
+}

@@ -9,3 +9,4 @@ export { flattenToEnv, envName, envSegment, checkEnvPrefix, type FlattenOptions 
 export { loadConfig, loadConfigSync, createConfigStore, createConfigStoreSync } from './loader/load.js';
 export { redact, REDACTED, type RedactSchema } from './loader/redact.js';
 export type { LoadOptions, LoadOptionsBase, BigNumbers, EnvOverrideOptions, PrecompiledValidator, ConfigSchema, ConfigFromSchema, DeepReadonly, ConfigStore, SensitiveKeyword } from './loader/types.js';
+export { openAgeRingFor, type AgeKeyOptions } from './age/select.js';

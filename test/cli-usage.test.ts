@@ -79,7 +79,7 @@ describe('usage errors', () => {
 });
 
 describe('help', () => {
-  const COMMANDS = [[], ['keygen'], ['encrypt'], ['decrypt'], ['get'], ['set'], ['unset'], ['validate'], ['edit'], ['compile-schema'], ['rotate'], ['keys'], ['keys', 'list'], ['keys', 'prune'], ['status'], ['run'], ['git-setup'], ['textconv'], ['merge-driver'], ['check'], ['scan']];
+  const COMMANDS = [[], ['keygen'], ['encrypt'], ['decrypt'], ['get'], ['set'], ['unset'], ['validate'], ['edit'], ['compile-schema'], ['rotate'], ['keys'], ['keys', 'list'], ['keys', 'prune'], ['status'], ['run'], ['git-setup'], ['textconv'], ['merge-driver'], ['check'], ['scan'], ['recipients'], ['recipients', 'add'], ['recipients', 'list'], ['recipients', 'remove'], ['identity'], ['identity', 'new']];
 
   it.each(COMMANDS.map((c) => [c.join(' ') || '(program)', c] as const))('%s --help fits 80 columns', (_name, words) => {
     const r = runCli([...words, '--help'], { cwd: fresh(), env: { COLUMNS: '200' } });

@@ -11,8 +11,9 @@ import { ENV_KEY, ENV_KEY_COMMAND, ENV_KEY_FILE, resolveKeyRing, type KeyOptions
 import { parseKeyFile, type KeyRing } from '../keys/ring.js';
 import { walk } from '../scan/walk.js';
 import { isFile } from '../fs/read.js';
+import { ringAgreement, ringsOf } from '../age/agreement.js';
 
-export type CheckId = 'tracked-key' | 'unignored-key' | 'key-permissions' | 'plaintext-twin' | 'decrypt' | 'key' | 'schema' | 'max-age' | 'duplicate-key';
+export type CheckId = 'tracked-key' | 'unignored-key' | 'key-permissions' | 'plaintext-twin' | 'decrypt' | 'key' | 'schema' | 'max-age' | 'duplicate-key' | 'ring';
 
 export interface Problem {
   check: CheckId;
@@ -62,6 +63,7 @@ export function runCheck(options: CheckOptions): CheckReport {
 
   const configs = new Set<string>();
   const keyCandidates = new Set<string>();
+  const walked: string[] = [];
   const tops = new Map<string, string | undefined>();
   for (const p of options.paths?.length ? options.paths : ['.']) {
     const abs = resolve(cwd, p);
@@ -74,6 +76,7 @@ export function runCheck(options: CheckOptions): CheckReport {
       throw err;
     }
     for (const f of isDir ? walk(abs) : [abs]) {
+      walked.push(f);
       if (f.endsWith('.enc')) configs.add(f);
       else if (f.endsWith('.key')) keyCandidates.add(f);
     }
@@ -122,6 +125,20 @@ export function runCheck(options: CheckOptions): CheckReport {
       }
     }
   }
+
+  // --- .age key rings (issue 13): the recipients file and the ring must agree ---
+  for (const ring of ringsOf(walked)) {
+    let found: string[];
+    try {
+      found = ringAgreement(ring);
+    } catch (e) {
+      found = [describe(e)];
+    }
+    for (const message of found) {
+      problems.push({ check: 'ring', severity: 'error', path: show(ring), message: message.split(ring).join(show(ring)), hint: 'restore the ring and its recipients file from version control, or rewrite the ring: fcfg recipients add/remove --force' });
+    }
+  }
+  // --- end .age ---
 
   const skipped: string[] = [];
   const sharedRing = hasSharedKey(keys) ? lazyRing(keys) : undefined;

@@ -4,13 +4,14 @@ import { basename, dirname, join } from 'node:path';
 import { KeyCommandError, KeyFilePermissions, KeyNotFound, UsageError } from '../errors.js';
 import { existsNotDirectory, MAX_KEY_FILE_BYTES, readRegularFile } from '../fs/read.js';
 import { KeyRing, parseKeyFile, parseKeyList } from './ring.js';
+import { ageRingSync, hasExplicitIdentity, siblingAgeRings, type AgeKeyOptions } from '../age/select.js';
 
 // child_process (and the net stack it pulls in) is loaded only when a key command is actually run:
 // apps that read a key file at boot should not pay for it.
 const require = createRequire(import.meta.url);
 
 /** Where keys come from. The same options serve the CLI, the runtime loader and the tests. */
-export interface KeyOptions {
+export interface KeyOptions extends AgeKeyOptions {
   /** Literal key(s), separated by commas or whitespace. Discouraged on command lines (shell history). */
   key?: string;
   /** Path of a key file: one key per line, the first is the primary. */
@@ -44,6 +45,8 @@ const DEFAULT_KEY_COMMAND_TIMEOUT = 30_000;
  *  4. env FERNET_CONFIG_KEY_COMMAND
  *  5. `<name>.key` beside `<name>.enc`
  *  6. `secret.key` beside the config file
+ *  7. `<name>.key.age` beside `<name>.enc`, then `secret.key.age`: a `.age` ring opened with the user's
+ *     identity (src/age/); an explicit `identity`/`identityFile` selects it ahead of steps 1-6
  *
  * The first source that is present is used; a present but broken source is an error, not a fall-through,
  * so a typo never silently selects a different key.
@@ -52,6 +55,14 @@ export function resolveKeyRing(configPath: string | undefined, options: KeyOptio
   const env = options.env ?? process.env;
   const explicit = [options.keyFile, options.key, options.keyCommand].filter((v) => v !== undefined);
   if (explicit.length > 1) throw new UsageError('give only one of --key-file, --key and --key-command');
+
+  // --- .age key ring, explicitly asked for (issue 13; the logic is in src/age/select.ts) ---
+  if (hasExplicitIdentity(options)) {
+    const ring = ageRingSync(configPath, options, siblingKeyFiles(configPath));
+    if (ring) return ring;
+    throw new KeyNotFound(['--identity: no config to find a .age key ring beside']);
+  }
+  // --- end .age ---
 
   if (options.keyFile !== undefined) return readKeyFile(options.keyFile, options);
   if (options.key !== undefined) return new KeyRing(parseKeyList(options.key, 'the --key value'), 'the --key value');
@@ -70,6 +81,11 @@ export function resolveKeyRing(configPath: string | undefined, options: KeyOptio
     if (existsNotDirectory(candidate)) return readKeyFile(candidate, options);
     tried.push(candidate);
   }
+  // --- .age key ring beside the config (issue 13; the logic is in src/age/select.ts) ---
+  const ageRing = ageRingSync(configPath, options, []);
+  if (ageRing) return ageRing;
+  tried.push(...siblingAgeRings(configPath));
+  // --- end .age ---
   throw new KeyNotFound(tried);
 }
 

@@ -1,3 +1,4 @@
+import { openAgeRingFor } from '../age/select.js';
 import { openConfig } from '../config/file.js';
 import { findDuplicateKeys } from '../config/tree.js';
 import { ConfigValidationError, InvalidSchema, UsageError } from '../errors.js';
@@ -37,7 +38,9 @@ export function loadConfig<const S extends Record<string, unknown> | boolean>(op
 export function loadConfig<T>(options: ValidatorOptions<T>): Promise<DeepReadonly<T>>;
 export function loadConfig<T = unknown>(options: OtherOptions): Promise<DeepReadonly<T>>;
 export async function loadConfig(options: LoadOptions): Promise<unknown> {
-  return load(prepare(options, 'loadConfig')).config;
+  const prepared = prepare(options, 'loadConfig');
+  await openAgeRingFor(prepared.path, prepared.keys); // a .age key ring opens only asynchronously (issue 13)
+  return load(prepared).config;
 }
 
 /** loadConfig, synchronously: for module top levels and code that cannot await. */
@@ -55,7 +58,9 @@ export function createConfigStore<const S extends Record<string, unknown> | bool
 export function createConfigStore<T>(options: ValidatorOptions<T>): Promise<ConfigStore<DeepReadonly<T>>>;
 export function createConfigStore<T = unknown>(options: OtherOptions): Promise<ConfigStore<DeepReadonly<T>>>;
 export async function createConfigStore(options: LoadOptions): Promise<ConfigStore<unknown>> {
-  return storeOf(prepare(options, 'createConfigStore'));
+  const prepared = prepare(options, 'createConfigStore');
+  await openAgeRingFor(prepared.path, prepared.keys);
+  return storeOf(prepared);
 }
 
 /** createConfigStore, synchronously. */
@@ -85,7 +90,10 @@ function storeOf(prepared: Prepared): ConfigStore<unknown> {
   return {
     get: () => current.config,
     reloadSync,
-    reload: async () => reloadSync(),
+    reload: async () => {
+      await openAgeRingFor(prepared.path, prepared.keys);
+      return reloadSync();
+    },
     subscribe(listener) {
       listeners.add(listener);
       return () => void listeners.delete(listener);
@@ -161,7 +169,7 @@ function prepare(options: LoadOptions, caller: string): Prepared {
   }
 
   const keys: KeyOptions = {};
-  for (const name of ['key', 'keyFile', 'keyCommand', 'keyCommandTimeout', 'strictPermissions', 'onWarning'] as const) {
+  for (const name of ['key', 'keyFile', 'keyCommand', 'keyCommandTimeout', 'strictPermissions', 'onWarning', 'identity', 'identityFile', 'passphrase', 'home'] as const) {
     if (options[name] !== undefined) (keys as Record<string, unknown>)[name] = options[name];
   }
   if (environment !== undefined) keys.env = environment;

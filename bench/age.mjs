@@ -1,0 +1,92 @@
+// Start-up cost of opening a `.age` key ring (issue 13): whole processes, `fcfg get` and an app calling
+// loadConfig(), with a plain key file beside the config, an X25519 ring and an ssh-rsa ring. Target: an
+// X25519 ring adds under 15 ms over a plain key file. `npm run bench` builds first; this runs the build.
+//
+// Writes the table to stdout and to bench/age-results.md. Not a test: nothing here asserts.
+//
+//   node bench/age.mjs [--quick]
+
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
+import { Fernet, generateKey } from '../dist/src/index.js';
+import { machineName, markdownTable, textTable } from './report.mjs';
+
+const QUICK = process.argv.includes('--quick');
+const RUNS = QUICK ? 5 : 25;
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const PKG = fileURLToPath(new URL('../dist/fernet-config.mjs', import.meta.url));
+
+const root = mkdtempSync(join(tmpdir(), 'fcfg-bench-age-'));
+const run = (cwd, args, env = {}) => {
+  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: join(root, 'home'), ...env } });
+  if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
+  return r;
+};
+
+try {
+  mkdirSync(join(root, 'home', '.ssh'), { recursive: true });
+  const key = generateKey();
+  const setups = {};
+  for (const name of ['plain', 'x25519', 'ssh-rsa']) {
+    const d = join(root, name);
+    mkdirSync(d);
+    writeFileSync(join(d, 'config.enc'), new Fernet(key).encrypt(JSON.stringify({ db: { host: 'h', password: 'p' } })) + '\n');
+    writeFileSync(join(d, 'secret.key'), key + '\n', { mode: 0o600 });
+    setups[name] = { dir: d, env: {} };
+  }
+  const identity = await generateX25519Identity();
+  writeFileSync(join(root, 'x.id'), identity + '\n', { mode: 0o600 });
+  run(setups.x25519.dir, [CLI, 'recipients', 'add', 'x', await identityToRecipient(identity)]);
+  rmSync(join(setups.x25519.dir, 'secret.key'));
+  setups.x25519.env = { FERNET_CONFIG_IDENTITY_FILE: join(root, 'x.id') };
+  const rsaKey = join(root, 'home', '.ssh', 'id_rsa');
+  const kg = spawnSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '3072', '-N', '', '-f', rsaKey], { encoding: 'utf8' });
+  if (kg.status !== 0) throw new Error(`ssh-keygen failed: ${kg.stderr}`);
+  run(setups['ssh-rsa'].dir, [CLI, 'recipients', 'add', 'rsa', `${rsaKey}.pub`]);
+  rmSync(join(setups['ssh-rsa'].dir, 'secret.key'));
+
+  const loader = `const m = await import(${JSON.stringify(PKG)}); await m.loadConfig({ path: 'config.enc' });`;
+  const kinds = { 'fcfg get': [CLI, 'get', 'config.enc', 'db.host'], 'loadConfig()': ['--input-type=module', '-e', loader] };
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const times = {};
+  for (const [kind, args] of Object.entries(kinds)) {
+    for (const name of Object.keys(setups)) times[`${kind}/${name}`] = [];
+    run(setups.plain.dir, args); // warm the file cache
+    // Interleaved, so a busy neighbour slows every variant alike.
+    for (let i = 0; i < RUNS; i++) {
+      for (const [name, s] of Object.entries(setups)) {
+        const t = process.hrtime.bigint();
+        run(s.dir, args, s.env);
+        times[`${kind}/${name}`].push(Number(process.hrtime.bigint() - t) / 1e6);
+      }
+    }
+  }
+  const head = ['Process', 'plain key file ms', 'X25519 ring ms', '+ms', 'ssh-rsa ring ms', '+ms'];
+  const rows = Object.keys(kinds).map((kind) => {
+    const [p, x, r] = ['plain', 'x25519', 'ssh-rsa'].map((n) => median(times[`${kind}/${n}`]));
+    return [kind, p.toFixed(1), x.toFixed(1), `+${(x - p).toFixed(1)}`, r.toFixed(1), `+${(r - p).toFixed(1)}`];
+  });
+  const extra = Math.max(...Object.keys(kinds).map((k) => median(times[`${k}/x25519`]) - median(times[`${k}/plain`])));
+  const goal = ['X25519 ring adds < 15 ms to start-up', `+${extra.toFixed(1)} ms`, extra < 15 ? 'met' : 'missed'];
+  const machine = machineName();
+  const markdown = [
+    '# .age key ring start-up',
+    '',
+    `Measured ${new Date().toISOString().slice(0, 10)} by \`node bench/age.mjs\` on ${machine}; Node ${process.versions.node}; median of ${RUNS} interleaved runs; load average ${loadavg()[0].toFixed(1)} at the end (the cost grows with it).`,
+    '',
+    markdownTable(head, rows, 1),
+    '',
+    markdownTable(['Target', 'Measured', 'Status'], [goal], 2),
+    '',
+  ].join('\n');
+  writeFileSync(new URL('age-results.md', import.meta.url), markdown);
+  console.log(`\n.age key ring start-up (${machine}, median of ${RUNS})\n`);
+  console.log(textTable(head, rows, 1));
+  console.log(`\n${goal[2].padEnd(6)}  ${goal[0]}: ${goal[1]}`);
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}

@@ -1,0 +1,54 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { openAgeRingFor } from '../src/age/select.js';
+import { PassphraseRequired } from '../src/errors.js';
+import { keyOptions, type KeyFlags } from './io.js';
+
+/**
+ * Key resolution is synchronous and age-encryption is not: before a key command runs, the `.age` ring
+ * its configs would use is opened here (asynchronously, prompting for an SSH key's passphrase on a
+ * terminal) and remembered, so the command's own resolution finds it. Failures are remembered too and
+ * surface where the command resolves its key — commands that carry on without a key (check, textconv)
+ * still can. Nothing heavy loads unless a ring is actually there.
+ */
+export async function openAgeRings(command: Command): Promise<void> {
+  const flags = command.opts() as KeyFlags & { output?: unknown };
+  const options = { ...keyOptions(flags), passphrase: askPassphrase };
+  for (const config of configPaths(command, flags.output)) {
+    try {
+      await openAgeRingFor(config, options);
+    } catch {
+      // remembered by openAgeRingFor (or raised again by the synchronous resolution)
+    }
+  }
+}
+
+/** The paths a command's key resolution may look beside: its arguments, --output, a directory's files. */
+function configPaths(command: Command, output: unknown): string[] {
+  const args = (command.processedArgs as unknown[]).flat().filter((a): a is string => typeof a === 'string' && a !== '' && a !== '-');
+  if (typeof output === 'string' && output !== '-') args.push(output);
+  if (args.length === 0) return ['secret.key'];
+  const out = new Set<string>();
+  for (const a of args) {
+    let dir = false;
+    try {
+      dir = statSync(a).isDirectory();
+    } catch {
+      // a config still to be created (set, encrypt -o): look beside it
+    }
+    out.add(dir ? join(a, 'secret.key') : a);
+  }
+  return [...out];
+}
+
+/** Asks for an SSH key's passphrase on the terminal (hidden input, on stderr); fails clearly without one. */
+export async function askPassphrase(label: string): Promise<string> {
+  if (process.stdin.isTTY !== true || process.stderr.isTTY !== true) {
+    throw new PassphraseRequired(`${label} is protected by a passphrase and there is no terminal to ask for it`, {
+      hint: 'run on a terminal, or use an unprotected age identity (FERNET_CONFIG_IDENTITY; create one with `fcfg identity new`)',
+    });
+  }
+  const { default: password } = await import('@inquirer/password');
+  return password({ message: `passphrase for ${label}`, mask: '*' }, { output: process.stderr });
+}

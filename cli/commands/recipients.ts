@@ -1,0 +1,77 @@
+import { addRecipient, DEFAULT_RING, listRecipients, removeRecipient, type RecipientInfo } from '../../src/age/ring-ops.js';
+import { askPassphrase } from '../age.js';
+import { info, keyOptions, out, printJson, warn, type KeyFlags } from '../io.js';
+
+interface Flags extends KeyFlags {
+  ring?: string;
+  force?: boolean;
+  json?: boolean;
+  rotate?: string[] | boolean;
+}
+
+const show = (r: RecipientInfo) => `${r.name} (${r.kind} ${r.fingerprint})`;
+
+function options(flags: Flags) {
+  return { ...keyOptions(flags), passphrase: askPassphrase, ...(flags.force ? { force: true } : {}) };
+}
+
+export async function add(name: string, recipient: string, flags: Flags): Promise<number> {
+  const result = await addRecipient(name, recipient, flags.ring ?? DEFAULT_RING, options(flags));
+  if (flags.json) {
+    printJson(result);
+    return 0;
+  }
+  if (result.created) info(`created ${result.ring} with the keys of ${result.keySource}`);
+  for (const r of result.added) info(`added ${show(r)} to ${result.ring}`);
+  info(`${result.ring} now opens for: ${result.recipients.map((r) => r.name).join(', ')}`);
+  info(`commit ${result.ring} and ${result.recipientsFile}`);
+  if (result.plainKeyFile) {
+    warn(`${result.plainKeyFile} is no longer needed: every recipient opens ${result.ring}; delete it (a plain key file beside a config wins key resolution)`);
+  }
+  return 0;
+}
+
+export async function list(flags: Flags): Promise<number> {
+  const listing = listRecipients(flags.ring ?? DEFAULT_RING);
+  if (flags.json) {
+    printJson(listing);
+    return listing.problems.length > 0 ? 1 : 0;
+  }
+  if (listing.recipients.length === 0 && !listing.ringExists) {
+    info(`no recipients: ${listing.ring} does not exist (create it with \`fcfg recipients add NAME RECIPIENT\`)`);
+    return 0;
+  }
+  const width = Math.max(4, ...listing.recipients.map((r) => r.name.length));
+  for (const r of listing.recipients) out(`${r.name.padEnd(width)}  ${r.kind.padEnd(14)}  ${r.fingerprint}\n`);
+  for (const p of listing.problems) warn(p);
+  if (listing.problems.length > 0) info('  hint: `fcfg check` reports this too; restore both files from version control, or rewrite the ring with --force');
+  return listing.problems.length > 0 ? 1 : 0;
+}
+
+export async function remove(name: string, flags: Flags): Promise<number> {
+  const configs = Array.isArray(flags.rotate) ? flags.rotate : [];
+  const result = await removeRecipient(name, flags.ring ?? DEFAULT_RING, configs, options(flags));
+  if (flags.json) {
+    printJson(result);
+    return 0;
+  }
+  info(`removed ${show(result.removed)}; ${result.ring} now opens for: ${result.recipients.map((r) => r.name).join(', ')}`);
+  if (!result.rotated) {
+    warn(`${name} still knows the keys in the ring, and can open every config they could open before; to revoke, run: fcfg recipients remove ${name} --rotate CONFIG...`);
+    info(`commit ${result.ring} and its recipients file`);
+    return 0;
+  }
+  info(`new primary key ${result.newKey}; dropped ${result.droppedKeys!.join(', ')}`);
+  for (const r of result.rotated) info(`rotated ${r.path}`);
+  if (result.plainKeyFile) {
+    if (result.plainKeyFile.updated) info(`updated ${result.plainKeyFile.path} with the new key (better: delete it)`);
+    else warn(`${result.plainKeyFile.path} holds other keys than the ring and was left as it was: it no longer opens the rotated configs`);
+  }
+  info(`commit ${result.ring}, its recipients file and the rotated configs`);
+  const exposed = result.exposed!.filter((e) => e.paths.length > 0);
+  if (exposed.length > 0) {
+    info(`${name} could read these values: rotating the key cannot take them back; change them at their source:`);
+    for (const e of exposed) for (const p of e.paths) out(`${e.path}: ${p}\n`);
+  }
+  return 0;
+}

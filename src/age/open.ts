@@ -1,0 +1,100 @@
+import { FernetConfigError, NoIdentity, NotARecipient, RingUnreadable } from '../errors.js';
+import { KeyRing, parseKeyFile } from '../keys/ring.js';
+import { readRingBytes } from './agreement.js';
+import { dearmor, readStanzas } from './header.js';
+import { identitySources, loadIdentities, type LoadedIdentity } from './identities.js';
+import { ageLib } from './lib.js';
+import { readRecipientsFile, recipientFingerprint, recipientsPathFor } from './recipients-file.js';
+import type { AgeKeyOptions } from './select.js';
+
+/** age-encryption's message when no identity matches a stanza (it has no error classes). */
+const NO_MATCH = /no identity matched/i;
+
+export interface OpenedAgeRing {
+  ring: KeyRing;
+  /** The identity source that opened it (a path or a variable name). */
+  identity: string;
+}
+
+/**
+ * Opens a `.age` key ring: an age file whose plaintext is a key file (one Fernet key per line, the first
+ * the primary). Identity sources are tried in order (see identities.ts); the first that opens it wins.
+ * Throws NoIdentity when there is none, NotARecipient when none of them is a recipient, RingUnreadable
+ * when a matching identity finds the file damaged.
+ */
+export async function openAgeRingDetailed(ringPath: string, options: AgeKeyOptions & { env?: Record<string, string | undefined> } = {}): Promise<OpenedAgeRing> {
+  const bytes = dearmor(readRingBytes(ringPath));
+  const label = `key ring ${ringPath}`;
+  const { sources, tried } = identitySources(options);
+  if (sources.length === 0) throw new NoIdentity(ringPath, tried);
+  const { Decrypter } = await ageLib();
+  const mine: LoadedIdentity[] = [];
+  for (const source of sources) {
+    const identities = await loadIdentities(source, options);
+    const decrypter = new Decrypter();
+    for (const i of identities) {
+      decrypter.addIdentity(i.identity);
+      mine.push(i);
+    }
+    let text: string;
+    try {
+      text = await decryptText(decrypter, bytes);
+    } catch (e) {
+      if (e instanceof FernetConfigError) throw e;
+      if (NO_MATCH.test((e as Error)?.message ?? '')) continue;
+      throw new RingUnreadable(`${label} does not open: it is damaged or not an age file`, { cause: e, hint: 'restore it from version control' });
+    }
+    return { ring: new KeyRing(parseKeyFile(text, label), `${label} (identity ${source.label})`), identity: source.label };
+  }
+  const yours = await Promise.all(mine.map(async (i) => `${i.label} (${await i.publicLabel()})`));
+  throw new NotARecipient(`none of your identities is a recipient of ${ringPath} (yours: ${yours.join('; ')}; its recipients: ${describeRecipients(ringPath, bytes)})`, tried);
+}
+
+export async function openAgeRing(ringPath: string, options: AgeKeyOptions & { env?: Record<string, string | undefined> } = {}): Promise<KeyRing> {
+  return (await openAgeRingDetailed(ringPath, options)).ring;
+}
+
+/**
+ * Decrypts through age's stream interface and reads the stream here: its Uint8Array form reads the
+ * output with `new Response(stream)`, and the first use of Response loads Node's fetch implementation
+ * (undici), the largest part of the cost of opening a ring (bench/age.mjs).
+ */
+async function decryptText(decrypter: InstanceType<Awaited<ReturnType<typeof ageLib>>['Decrypter']>, bytes: Uint8Array): Promise<string> {
+  const input = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+  const reader = (await decrypter.decrypt(input)).getReader();
+  const chunks: Uint8Array[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+  }
+  const out = Buffer.concat(chunks);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(out);
+  } finally {
+    out.fill(0);
+    for (const c of chunks) c.fill(0);
+  }
+}
+
+/** Names and short fingerprints from the recipients file, else the stanza types of the ring. */
+function describeRecipients(ringPath: string, bytes: Uint8Array): string {
+  try {
+    const file = readRecipientsFile(recipientsPathFor(ringPath));
+    if (file && file.entries.length > 0) return file.entries.map((e) => `${e.name} ${recipientFingerprint(e)}`).join(', ');
+  } catch {
+    // fall back to what the ring itself says
+  }
+  try {
+    const counts = new Map<string, number>();
+    for (const s of readStanzas(bytes, ringPath)) counts.set(s.type, (counts.get(s.type) ?? 0) + 1);
+    return [...counts].map(([t, n]) => `${n} ${t}`).join(', ') || 'none';
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,185 @@
+import { realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { AgeRingNeedsAsync, FileNotFound, UsageError } from '../errors.js';
+import { isFile } from '../fs/read.js';
+import type { KeyRing } from '../keys/ring.js';
+
+/**
+ * The part of key resolution that decides whether a `.age` key ring is used, and the registry of rings
+ * already opened. Deliberately light (node:fs and node:path only): every key resolution imports it, and
+ * age-encryption itself loads only in ./open.ts, when a ring is actually opened.
+ */
+
+/** Identity options, shared by the CLI, the loader and the tests (part of KeyOptions). */
+export interface AgeKeyOptions {
+  /** The identity itself: `AGE-SECRET-KEY-1...` lines, or an OpenSSH private key. Selects the `.age` ring. */
+  identity?: string;
+  /** Path of an identity file (age identities or an OpenSSH private key). Selects the `.age` ring. */
+  identityFile?: string;
+  /**
+   * Asked for the passphrase of a protected SSH key, with a label naming the key (never its content).
+   * Without it, a protected key that must be unlocked fails with PassphraseRequired.
+   */
+  passphrase?: (label: string) => Promise<string>;
+  /** Home directory for the default identity paths (default: os.homedir(), which honours $HOME). */
+  home?: string;
+}
+
+export const ENV_IDENTITY = 'FERNET_CONFIG_IDENTITY';
+export const ENV_IDENTITY_FILE = 'FERNET_CONFIG_IDENTITY_FILE';
+
+/** The subset of KeyOptions this module reads (declared here so it does not import resolve.ts back). */
+interface SelectOptions extends AgeKeyOptions {
+  key?: string;
+  keyFile?: string;
+  keyCommand?: string;
+  env?: Record<string, string | undefined>;
+}
+
+/** The ring a config's key resolution would open, or undefined when a plain source comes first. */
+export interface AgeRingChoice {
+  /** The ring file (absolute only if the config path was). */
+  ring: string;
+  /** Whether an identity was given explicitly (`identity`/`identityFile`, `--identity`). */
+  explicit: boolean;
+}
+
+/** `<name>.key.age` beside `<name>.enc`, then `secret.key.age` beside the config. */
+export function siblingAgeRings(configPath: string | undefined): string[] {
+  if (configPath === undefined || configPath === '-') return [];
+  const dir = dirname(configPath);
+  const name = basename(configPath);
+  const out: string[] = [];
+  if (name.endsWith('.enc') && name.length > 4) out.push(join(dir, name.slice(0, -4) + '.key.age'));
+  const secret = join(dir, 'secret.key.age');
+  if (!out.includes(secret)) out.push(secret);
+  return out;
+}
+
+export function hasExplicitIdentity(options: AgeKeyOptions): boolean {
+  return options.identity !== undefined || options.identityFile !== undefined;
+}
+
+/**
+ * Which `.age` ring key resolution lands on for `configPath`, following the documented order: explicit
+ * key options and FERNET_CONFIG_KEY* win, then a plain key file beside the config, then the ring. An
+ * explicit identity skips the plain sources (asking for the ring is what it means). Throws UsageError
+ * for an identity together with --key-file/--key/--key-command, FileNotFound for an explicit identity
+ * with no ring beside the config.
+ */
+export function chooseAgeRing(configPath: string | undefined, options: SelectOptions, plainSiblings: readonly string[]): AgeRingChoice | undefined {
+  const explicit = hasExplicitIdentity(options);
+  if (explicit && (options.key !== undefined || options.keyFile !== undefined || options.keyCommand !== undefined)) {
+    throw new UsageError('give either --identity (a .age key ring) or --key-file/--key/--key-command, not both');
+  }
+  if (options.identity !== undefined && options.identityFile !== undefined) throw new UsageError('give only one of `identity` and `identityFile`');
+  if (!explicit) {
+    if (options.key !== undefined || options.keyFile !== undefined || options.keyCommand !== undefined) return undefined;
+    const env = options.env ?? process.env;
+    for (const name of ['FERNET_CONFIG_KEY', 'FERNET_CONFIG_KEY_FILE', 'FERNET_CONFIG_KEY_COMMAND']) {
+      const v = env[name];
+      if (v !== undefined && v.trim() !== '') return undefined;
+    }
+    if (plainSiblings.some((p) => isFile(p))) return undefined;
+  }
+  const candidates = siblingAgeRings(configPath);
+  const ring = candidates.find((p) => isFile(p));
+  if (ring !== undefined) return { ring, explicit };
+  if (explicit && configPath !== undefined && configPath !== '-') {
+    throw new FileNotFound(`no .age key ring beside ${configPath} (looked for ${candidates.join(', ')})`, {
+      hint: 'create one with `fcfg recipients add NAME RECIPIENT`, or drop --identity to use a plain key file',
+    });
+  }
+  return undefined;
+}
+
+interface Opened {
+  stamp: string;
+  ring?: KeyRing;
+  error?: unknown;
+}
+
+// Rings opened (or failed to open) asynchronously, for the synchronous resolution that follows: keyed by
+// real path, valid while the file is unchanged (size, mtime, inode).
+const opened = new Map<string, Opened>();
+
+function idOf(path: string): { id: string; stamp: string } | undefined {
+  try {
+    const st = statSync(path);
+    return { id: realpathSync(path), stamp: `${st.size}:${st.mtimeMs}:${st.ino}` };
+  } catch {
+    return undefined;
+  }
+}
+
+/** @internal Records the outcome of opening `ring` (a KeyRing, or the error to rethrow on use). */
+export function rememberRing(ring: string, outcome: { ring: KeyRing } | { error: unknown }): void {
+  const id = idOf(ring);
+  if (id) opened.set(id.id, { stamp: id.stamp, ...outcome });
+}
+
+/** @internal Whether `ring` was opened (or failed) and has not changed since. */
+export function isRemembered(ring: string): boolean {
+  const id = idOf(ring);
+  return id !== undefined && opened.get(id.id)?.stamp === id.stamp;
+}
+
+/** @internal Forgets every opened ring (tests; and after a process drops its identities). */
+export function forgetRings(): void {
+  opened.clear();
+}
+
+/**
+ * The synchronous half of key resolution's `.age` step: the ring opened earlier by `openAgeRingFor`
+ * (the CLI does so before every key command, `loadConfig` before loading), or a clear error.
+ */
+export function ageRingSync(configPath: string | undefined, options: SelectOptions, plainSiblings: readonly string[]): KeyRing | undefined {
+  const choice = chooseAgeRing(configPath, options, plainSiblings);
+  if (!choice) return undefined;
+  const id = idOf(choice.ring);
+  const entry = id && opened.get(id.id);
+  if (entry && entry.stamp === id.stamp) {
+    if (entry.error !== undefined) throw entry.error;
+    return entry.ring;
+  }
+  throw new AgeRingNeedsAsync(`${choice.ring} is a .age key ring, which opens only asynchronously`, {
+    hint: 'use loadConfig() rather than loadConfigSync(), or `await openAgeRingFor(path, options)` once before the synchronous calls',
+  });
+}
+
+/**
+ * Opens the `.age` ring that key resolution would use for `configPath`, if any, so that the synchronous
+ * resolution after it finds the ring. Loads age-encryption only when there is a ring to open. A ring
+ * opened before in this process and unchanged on disk is reused; a failure is thrown here, remembered
+ * for the synchronous resolution, and retried on the next call.
+ */
+export async function openAgeRingFor(configPath: string | undefined, options: SelectOptions & { strictPermissions?: boolean } = {}, plainSiblings: readonly string[] = defaultPlainSiblings(configPath)): Promise<KeyRing | undefined> {
+  const choice = chooseAgeRing(configPath, options, plainSiblings);
+  if (!choice) return undefined;
+  // Opened already and unchanged since: no second decryption, and no second passphrase prompt.
+  const id = idOf(choice.ring);
+  const entry = id && opened.get(id.id);
+  if (entry && entry.stamp === id.stamp && entry.ring) return entry.ring;
+  const { openAgeRing } = await import('./open.js');
+  try {
+    const ring = await openAgeRing(choice.ring, options);
+    rememberRing(choice.ring, { ring });
+    return ring;
+  } catch (error) {
+    rememberRing(choice.ring, { error });
+    throw error;
+  }
+}
+
+// The same list as keys/resolve.ts siblingKeyFiles (kept here, not imported, so the two modules do not
+// import each other).
+function defaultPlainSiblings(configPath: string | undefined): string[] {
+  if (configPath === undefined || configPath === '-') return [];
+  const dir = dirname(configPath);
+  const name = basename(configPath);
+  const out: string[] = [];
+  if (name.endsWith('.enc') && name.length > 4) out.push(join(dir, name.slice(0, -4) + '.key'));
+  const secret = join(dir, 'secret.key');
+  if (!out.includes(secret)) out.push(secret);
+  return out;
+}
