@@ -1,9 +1,9 @@
 // Bundles the package root (dist/src/index.js, from tsc) into one ES module, dist/fernet-config.mjs:
 // one file to resolve and compile instead of dozens, which is most of what importing the package costs.
 // Then ajv, which the package root loads only to compile a schema at run time, into dist/ajv.cjs.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { build } from 'esbuild';
 
 const require = createRequire(import.meta.url);
@@ -40,6 +40,73 @@ await build({
   plugins: [builtins],
   logLevel: 'warning',
 });
+
+/**
+ * The CLI, the bin dist/cli/main.js, as CommonJS. Before, `fcfg get` made Node start its ES module loader
+ * (alone 5-8 % of a bare `node -e 0`) and resolve, read and compile some 30 files, commander's among them,
+ * which with the built-ins they pulled in (child_process, for commander: another 6 %) made up most of its
+ * cost over bare node. Now two files: main.js, which answers --version by itself, and run.js, everything
+ * else in one file (one file is cheaper than a split into shared chunks: each extra CommonJS file costs
+ * about a millisecond to resolve and load). Command modules inside run.js are still evaluated only when
+ * their command runs. A package.json in dist/cli tells Node that these .js files are CommonJS. Commander is
+ * bundled; other packages load from node_modules as before (an import() of one stays a real import():
+ * @inquirer/prompts is an ES module).
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    // Commander requires child_process at the top for a feature we never use (executable subcommands):
+    // load it the first time one of its exports is read instead.
+    b.onResolve({ filter: /^node:child_process$/ }, (args) => ({ path: args.path, namespace: 'lazy-builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
+      const names = Object.keys(require(args.path)).filter((n) => n !== 'default');
+      const contents = [
+        `let m; const load = () => (m ??= process.getBuiltinModule(${JSON.stringify(args.path)}));`,
+        `for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });`,
+      ].join('\n');
+      return { contents, loader: 'js', resolveDir: '.' };
+    });
+  },
+};
+/**
+ * Each module keeps its own import.meta.url: that of the file tsc wrote for it, under dist/. URLs built
+ * from it (../../package.json, ../main.js, builtFile's ../../ajv.cjs, createRequire's node_modules) then
+ * arrive where they did before bundling, whichever output file the code lands in.
+ */
+const ownUrls = {
+  name: 'own-import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes('import.meta.url')) return undefined;
+      const path = JSON.stringify(relative('dist', args.path).split('\\').join('/'));
+      return { contents: source.replaceAll('import.meta.url', `new URL(${path}, __fcfgDistUrl).href`), loader: 'js' };
+    });
+  },
+};
+const dependencies = Object.keys(JSON.parse(readFileSync('package.json', 'utf8')).dependencies);
+const cliOptions = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  allowOverwrite: true,
+  banner: { js: 'const __fcfgDistUrl = require("node:url").pathToFileURL(require("node:path").join(__dirname, "..", "/")).href;' },
+  plugins: [ownUrls, lazyChildProcess],
+  logLevel: 'warning',
+};
+const external = [...dependencies.filter((name) => name !== 'commander'), 'node:*'];
+// Whitespace and comments out (commander's are half its size): less to read and scan on every start.
+// Names stay, so --debug stack traces still name the functions.
+await build({ ...cliOptions, entryPoints: ['dist/cli/run.js'], outfile: 'dist/cli/run.js', external, minifyWhitespace: true, minifySyntax: true });
+await build({ ...cliOptions, entryPoints: ['dist/cli/main.js'], outfile: 'dist/cli/main.js', external: [...external, './run.js'] });
+// main.js loads run.js with require(): an import() would start the ES module loader after all.
+const main = readFileSync('dist/cli/main.js', 'utf8');
+const lazyRun = main.replace('import("./run.js")', 'Promise.resolve().then(() => require("./run.js"))');
+if (lazyRun === main) throw new Error('dist/cli/main.js: the import of ./run.js was not found');
+writeFileSync('dist/cli/main.js', lazyRun);
+for (const entry of readdirSync('dist/cli')) if (entry !== 'main.js' && entry !== 'run.js') rmSync(join('dist/cli', entry), { recursive: true });
+writeFileSync('dist/cli/package.json', '{ "type": "commonjs" }\n');
 
 /**
  * dist/ajv.cjs: ajv and ajv-formats (src/schema/ajv.cjs and what it requires) as one CommonJS file, which

@@ -152,15 +152,22 @@ export class Fernet {
 
   /** @internal Decrypts a token whose HMAC verify() has already checked. */
   decryptVerified(data: Buffer): Buffer {
+    let plaintext: Buffer;
     try {
-      const decipher = createDecipheriv('aes-128-cbc', this.#encryptionKey, data.subarray(9, HEADER));
-      const body = decipher.update(data.subarray(HEADER, data.length - MAC));
-      const last = decipher.final();
-      return last.length === 0 ? body : Buffer.concat([body, last]);
+      // PKCS7 padding is checked below instead of by OpenSSL: with its own check OpenSSL holds the last
+      // block back from update(), and joining update() and final() copied the whole plaintext once more.
+      const decipher = createDecipheriv('aes-128-cbc', this.#encryptionKey, data.subarray(9, HEADER)).setAutoPadding(false);
+      plaintext = decipher.update(data.subarray(HEADER, data.length - MAC));
+      decipher.final();
     } catch (cause) {
-      // A bad padding error from OpenSSL must look like every other token failure.
       throw new InvalidToken({ cause });
     }
+    // The rule OpenSSL applies: the last byte n is 1 to 16 and the last n bytes all equal n. The HMAC is
+    // already verified, so this cannot serve as a padding oracle; a bad pad is one more token failure.
+    const pad = plaintext[plaintext.length - 1]!;
+    if (pad < 1 || pad > BLOCK) throw new InvalidToken();
+    for (let i = plaintext.length - pad; i < plaintext.length; i++) if (plaintext[i] !== pad) throw new InvalidToken();
+    return plaintext.subarray(0, plaintext.length - pad);
   }
 }
 
