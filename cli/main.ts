@@ -10,6 +10,13 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
+// Node opens its inspector on SIGUSR1: a debugger port any local user can reach, in a process that holds
+// keys and plaintext. A listener takes the signal from it; this one ends the process as the signal's
+// default action would (exit 138), unless a command listens itself (edit cleans up, run forwards it).
+process.on('SIGUSR1', () => {
+  if (process.listenerCount('SIGUSR1') === 1) process.exit(128 + 10);
+});
+
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // What commander prints for --version, without loading commander and declaring every command first:

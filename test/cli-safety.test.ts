@@ -70,3 +70,21 @@ describe('concurrent writers', () => {
     expect(readdirSync(d).sort()).toEqual(['config.enc', 'secret.key']);
   });
 });
+
+describe('signals', () => {
+  it("SIGUSR1 never opens Node's inspector in a process that holds keys", async () => {
+    const d = join(dir, 'usr1');
+    mkdirSync(d);
+    const { path: keyFile, keys } = makeKeyFile(d);
+    writeFileSync(join(d, 'config.enc'), new Fernet(keys[0]!).encrypt('{"a": 1}') + '\n');
+    const started = join(d, 'started');
+    // The key command marks that the CLI is past start-up, then holds it there while the signal arrives.
+    const child = spawnCli(['get', 'config.enc', 'a', '--key-command', `touch '${started}'; sleep 1; cat '${keyFile}'`], { cwd: d });
+    const done = exited(child);
+    for (let i = 0; i < 600 && !existsSync(started); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(started)).toBe(true);
+    child.kill('SIGUSR1');
+    const { stderr } = await done;
+    expect(stderr).not.toMatch(/Debugger listening|inspector/i);
+  });
+});

@@ -153,6 +153,16 @@ export function openConfig(path: string, keys: KeySource = {}, options: OpenOpti
 }
 
 /**
+ * Reads and decrypts a config without parsing it: for read-modify-write, whose edit walks the text itself
+ * and whose result is checked again on sealing. Skipping JSON.parse here keeps a `set` on a 50 MB config
+ * from holding a parsed copy (several times the file's size) that nothing uses.
+ */
+export function openConfigText(path: string, ring: KeyRing, options: OpenOptions = {}): string {
+  const { bytes } = openToken(readToken(path), ring, path, options);
+  return plaintextToText(bytes, path);
+}
+
+/**
  * Encrypts JSON text for a config file: the token and a newline. Every writer comes through here, so
  * this is where text that is not strict JSON (InvalidJson) or repeats a key (DuplicateKey) is refused.
  */
@@ -200,7 +210,7 @@ export async function updateConfig(path: string, keys: KeySource, change: (text:
     path,
     () => {
       const create = options.createWith !== undefined && stampOf(path) === undefined;
-      const text = create ? options.createWith! : openConfig(path, ring, options).text;
+      const text = create ? options.createWith! : openConfigText(path, ring, options);
       const next = change(text);
       // A new file is written even when `change` returns the starting text: the user asked for it.
       if (!create && next === text) return false;
