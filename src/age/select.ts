@@ -1,8 +1,8 @@
 import { realpathSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import { AgeRingNeedsAsync, FileNotFound, UsageError } from '../errors.js';
 import { isFile } from '../fs/read.js';
 import type { KeyRing } from '../keys/ring.js';
+import { siblingsOf } from '../keys/siblings.js';
 
 /**
  * The part of key resolution that decides whether a `.age` key ring is used, and the registry of rings
@@ -46,14 +46,7 @@ export interface AgeRingChoice {
 
 /** `<name>.key.age` beside `<name>.enc`, then `secret.key.age` beside the config. */
 export function siblingAgeRings(configPath: string | undefined): string[] {
-  if (configPath === undefined || configPath === '-') return [];
-  const dir = dirname(configPath);
-  const name = basename(configPath);
-  const out: string[] = [];
-  if (name.endsWith('.enc') && name.length > 4) out.push(join(dir, name.slice(0, -4) + '.key.age'));
-  const secret = join(dir, 'secret.key.age');
-  if (!out.includes(secret)) out.push(secret);
-  return out;
+  return siblingsOf(configPath, '.key.age');
 }
 
 export function hasExplicitIdentity(options: AgeKeyOptions): boolean {
@@ -171,15 +164,6 @@ export async function openAgeRingFor(configPath: string | undefined, options: Se
   }
 }
 
-// The same list as keys/resolve.ts siblingKeyFiles (kept here, not imported, so the two modules do not
-// import each other).
 function defaultPlainSiblings(configPath: string | undefined): string[] {
-  if (configPath === undefined || configPath === '-') return [];
-  const dir = dirname(configPath);
-  const name = basename(configPath);
-  const out: string[] = [];
-  if (name.endsWith('.enc') && name.length > 4) out.push(join(dir, name.slice(0, -4) + '.key'));
-  const secret = join(dir, 'secret.key');
-  if (!out.includes(secret)) out.push(secret);
-  return out;
+  return siblingsOf(configPath, '.key');
 }

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import { KeyCommandError, KeyFilePermissions, KeyNotFound, UsageError } from '../errors.js';
 import { existsNotDirectory, MAX_KEY_FILE_BYTES, readRegularFile } from '../fs/read.js';
+import { siblingsOf } from './siblings.js';
 import { KeyRing, parseKeyFile, parseKeyList } from './ring.js';
 import { ageRingSync, hasExplicitIdentity, siblingAgeRings, type AgeKeyOptions } from '../age/select.js';
 
@@ -91,14 +91,7 @@ export function resolveKeyRing(configPath: string | undefined, options: KeyOptio
 
 /** The key files looked for beside a config: `<name>.key` for `<name>.enc`, then `secret.key`. */
 export function siblingKeyFiles(configPath: string | undefined): string[] {
-  if (configPath === undefined || configPath === '-') return [];
-  const dir = dirname(configPath);
-  const name = basename(configPath);
-  const out: string[] = [];
-  if (name.endsWith('.enc') && name.length > 4) out.push(join(dir, name.slice(0, -4) + '.key'));
-  const secret = join(dir, 'secret.key');
-  if (!out.includes(secret)) out.push(secret);
-  return out;
+  return siblingsOf(configPath, '.key');
 }
 
 /**
