@@ -150,6 +150,33 @@ describe('encrypt', () => {
     expect(r.stderr).toContain('secret.key');
     expect(r.stderr).toContain('hint:');
   });
+
+  it('with the key in the project root and the config in a folder: the hint says keys are looked for beside the config', () => {
+    const d = fresh();
+    makeKeyFile(d);
+    mkdirSync(join(d, 'deploy'));
+    writeFileSync(join(d, 'c.json'), '{}');
+    const r = runCli(['encrypt', 'c.json', '-o', 'deploy/prod.enc'], { cwd: d });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${join('deploy', 'secret.key')}; `);
+    expect(r.stderr).toContain('  hint: key files are looked for beside the config, not in the current directory: pass --key-file PATH (-k), set FERNET_CONFIG_KEY_FILE');
+    // The README's recipe: -k names the one key for every config.
+    expect(runCli(['encrypt', 'c.json', '-k', 'secret.key', '-o', 'deploy/prod.enc'], { cwd: d }).status).toBe(0);
+    const rotate = runCli(['rotate', '-k', 'secret.key', 'deploy/prod.enc', '--force'], { cwd: d });
+    expect(rotate.stderr).not.toContain('ERR_');
+    expect(rotate.status).toBe(0);
+  });
+
+  it.each([
+    ['FERNET_CONFIG_KEY_FILE', [], { FERNET_CONFIG_KEY_FILE: 'nope.key' }, 'fix the path in FERNET_CONFIG_KEY_FILE, or unset it to use the key file beside the config'],
+    ['--key-file', ['--key-file', 'nope.key'], {}, 'check the path (a relative one starts from the current directory)'],
+  ])('a missing key file named by %s says where the path came from', (origin, flags, env, hint) => {
+    const d = fresh();
+    seed(d);
+    const r = runCli(['get', 'config.enc', 'port', ...flags], { cwd: d, env });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`fernet-config: key file nope.key (from ${origin}) does not exist [ERR_FILE_NOT_FOUND]\n  hint: ${hint}\n`);
+  });
 });
 
 describe('decrypt', () => {
