@@ -80,7 +80,8 @@ describe('the packed package', () => {
     const pkg = JSON.parse(readFileSync(join(app, 'node_modules/fernet-config/package.json'), 'utf8')) as { exports: Record<string, { types: string }> };
     const types = pkg.exports['.']!.types;
     expect(readFileSync(join(app, 'node_modules/fernet-config', types), 'utf8')).toContain('Fernet');
-    // The declarations type-check in a consumer project (a Node project: it has Node's types).
+    // The declarations type-check in a consumer project that has @types/node installed but does not list it:
+    // `types: []` is what TypeScript 6+ does by default, so index.d.ts must pull Node's types in itself.
     writeFileSync(
       join(app, 'use.ts'),
       `import { Fernet, MultiFernet, generateKey, type DecryptOptions } from 'fernet-config';\n` +
@@ -92,7 +93,7 @@ describe('the packed package', () => {
     writeFileSync(
       join(app, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, typeRoots: [join(REPO, 'node_modules/@types')], types: ['node'] },
+        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, typeRoots: [join(REPO, 'node_modules/@types')], types: [] },
         files: ['use.ts'],
       }),
     );
