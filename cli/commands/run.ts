@@ -113,10 +113,23 @@ function runChild(program: string, args: string[], env: NodeJS.ProcessEnv, expor
   });
 }
 
+/**
+ * Whether the command line had `-- <program>`: commander drops the `--`, so only the raw words tell. Telling
+ * someone who wrote it to add it sends them looking for the wrong mistake.
+ */
+function programAfterDashDash(program: string): boolean {
+  const argv = process.argv;
+  const end = argv.indexOf('--');
+  return end !== -1 && argv[end + 1] === program;
+}
+
 function spawnError(e: NodeJS.ErrnoException, program: string, exported: [string, string][]): Error {
   switch (e.code) {
     case 'ENOENT':
-      return new CommandNotFound(`command not found: ${program}`, { cause: e, hint: 'check the name and your PATH; put -- before the command' });
+      return new CommandNotFound(`command not found: ${program}`, {
+        cause: e,
+        hint: programAfterDashDash(program) ? 'check the name and your PATH' : 'check the name and your PATH; put -- before the command',
+      });
     case 'EACCES':
     case 'EPERM':
       return new FileAccessError(`${program} cannot be run: permission denied`, { cause: e, hint: `is it executable? chmod +x ${program}` });
