@@ -124,6 +124,21 @@ describe('encrypt', () => {
     expect(existsSync(join(d, 'bad.enc'))).toBe(false);
   });
 
+  it.each([
+    ['encrypt --schema', ['encrypt', 'c.json', '--schema', 's.json']],
+    ['validate', ['validate', 'config.enc', '--schema', 's.json']],
+    ['edit --schema', ['edit', 'new.enc', '--schema', 's.json']],
+    ['compile-schema', ['compile-schema', 's.json', '-o', 'v.mjs']],
+  ])('%s: a schema that is not JSON gets line and column, and no text quoted', (_name, args) => {
+    const d = fresh();
+    seed(d);
+    writeFileSync(join(d, 'c.json'), '{}');
+    writeFileSync(join(d, 's.json'), `{\n  "type": "object",\n  "properties": { "x": 1 ${SECRET} }\n}\n`);
+    const r = runCli(args, { cwd: d, env: { EDITOR: 'true', VISUAL: 'true' } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('fernet-config: schema s.json is not valid JSON: comma or close brace expected at line 3, column 26 [ERR_INVALID_SCHEMA]\n');
+  });
+
   it('rejects content that fails --schema, naming paths and not values', () => {
     const d = fresh();
     makeKeyFile(d);
