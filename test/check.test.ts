@@ -102,6 +102,7 @@ describe('check', () => {
     const byPath = Object.fromEntries(json.problems.map((p) => [`${p.path} ${p.check}`, p.message]));
     expect(Object.keys(byPath).sort()).toEqual(['broken.enc decrypt', 'config.enc max-age', 'config.enc schema', 'other.enc decrypt']);
     expect(byPath['config.enc schema']).toContain('db.port: must be integer');
+    expect(json.problems.find((p) => p.check === 'schema')?.hint).toBe('fix it with `fcfg edit config.enc` or `fcfg set config.enc <path> <value>`');
     expect(byPath['config.enc max-age']).toContain('10 days ago');
     expect(byPath['other.enc decrypt']).toContain('encrypted with another key');
     expect(stdout).not.toContain(SECRET);

@@ -384,6 +384,7 @@ describe('validate', () => {
     expect(r.stderr).toContain('database.password: must match format "email"');
     expect(r.stderr).toContain('database.port: must be <= 10');
     expect(r.stderr).toContain('database: must NOT have additional property "host"');
+    expect(r.stderr).toContain('  hint: fix it with `fcfg edit config.enc` or `fcfg set config.enc <path> <value>`\n');
     expect(r.stderr).not.toContain(SECRET);
     const j = runCli(['validate', 'config.enc', '--schema', 'strict.json', '--json'], { cwd: d });
     expect(j.status).toBe(1);

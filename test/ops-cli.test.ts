@@ -325,6 +325,7 @@ process.stdout.write(JSON.stringify({ env, args: process.argv.slice(1) }));`;
     const bad = runCli(['run', 'config.enc', '--schema', 'schema.json', '--', NODE, '-e', 'process.stdout.write("ran")'], { cwd: d });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('[ERR_CONFIG_VALIDATION]');
+    expect(bad.stderr).toContain('  hint: fix it with `fcfg edit config.enc` or `fcfg set config.enc <path> <value>`\n');
     expect(bad.stdout).toBe('');
   });
 

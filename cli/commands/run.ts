@@ -29,7 +29,7 @@ export default async function run(config: string, program: string, args: string[
     // Like the runtime loader, defaults from the schema become variables too; the file is not touched.
     const validate = compileSchema(readSchemaFile(flags.schema), { useDefaults: true }, `schema ${flags.schema}`);
     const issues = validateWith(validate, value);
-    if (issues.length > 0) throw new ConfigValidationError(issues, { hint: `fix ${config} with \`fcfg edit\` or \`fcfg set\`` });
+    if (issues.length > 0) throw new ConfigValidationError(issues, { hint: `fix it with \`fcfg edit ${config}\` or \`fcfg set ${config} <path> <value>\`` });
   }
   const vars = flattenToEnv(value, { prefix: flags.prefix, text: opened.text });
   // What is already in the environment wins, as with the loader's env overrides (file < env): a one-off
