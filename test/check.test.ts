@@ -23,7 +23,7 @@ function healthy(value: unknown = { db: { password: SECRET, port: 5432 } }, now?
 
 function report(d: string, args: string[] = []) {
   const r = cli(d, ['check', '--json', ...args]);
-  return { ...r, json: JSON.parse(r.stdout) as { ok: boolean; problems: { check: string; severity: string; path: string; message: string }[]; skipped: string[] } };
+  return { ...r, json: JSON.parse(r.stdout) as { ok: boolean; problems: { check: string; severity: string; path: string; message: string; hint?: string }[]; skipped: string[] } };
 }
 
 
