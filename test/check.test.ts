@@ -32,7 +32,7 @@ describe('check', () => {
     const { d } = healthy();
     const r = cli(d, ['check']);
     expect(r.status).toBe(0);
-    expect(r.stderr).toContain('check passed (1 config, 1 key file)');
+    expect(r.stderr).toBe('check passed (1 config, 1 key file)\n');
   });
 
   it('catches a tracked key file', () => {
