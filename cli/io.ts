@@ -16,6 +16,11 @@ export function warn(message: string): void {
   process.stderr.write(`fernet-config: warning: ${message}\n`);
 }
 
+/**
+ * Progress and success lines, on stderr so stdout stays data. They carry no `fernet-config:` prefix and no
+ * `hint:` label (a follow-up step is a `note:`): that shape marks failures and warnings, which log filters
+ * look for, so a success must not look like one.
+ */
 export function info(message: string): void {
   process.stderr.write(`${message}\n`);
 }

@@ -121,7 +121,7 @@ Run '${name} <command> --help' for the options of one command.`,
   withKeys(add('set', 'set one value'))
     .description(
       'set one value (creates the config and missing objects); prompts for <value> when it is left out on a ' +
-        'terminal. A value that starts with "-" goes after --: set <config> <path> -- <value>',
+        `terminal. A value that starts with "-" goes after --: ${name} set <config> <path> -- <value>`,
     )
     .argument('<config>', 'encrypted config file')
     .argument('<path>', 'dot path, e.g. database.password')
@@ -301,7 +301,7 @@ Both take --key-file <path> and --key-command <cmd>; see their own --help.`,
     .option('--json', 'print a JSON report')
     .option('--install-hook', 'run this check (with these options) from the git pre-commit hook')
     .option('--uninstall-hook', 'remove it from the pre-commit hook')
-    .option('--scan', 'with --install-hook: also run `fcfg scan --staged`')
+    .option('--scan', `with --install-hook: also run \`${name} scan --staged\``)
     .option('-f, --force', 'with --install-hook: append to a pre-commit hook fernet-config did not write')
     .action(lazy('check'));
 

@@ -31,7 +31,16 @@ export class CliCommand extends Command {
     if (typeof context === 'object' && context?.error) {
       // `fcfg help nope` ends here too, with the words still in this.args.
       const [first, second] = this.args;
-      if (first === 'help' && second !== undefined) throw new CommandLineError(this, `unknown command '${second}'`, 'commander.unknownCommand');
+      if (first === 'help' && second !== undefined) {
+        // commander's own unknown-command path, so `help gte` gets the did-you-mean `gte` gets. It is not in
+        // commander's typings; should a release drop it, the message stays right without the suggestion.
+        const unknownCommand = (this as unknown as { unknownCommand?: () => never }).unknownCommand;
+        if (typeof unknownCommand === 'function') {
+          this.args = [second];
+          unknownCommand.call(this);
+        }
+        throw new CommandLineError(this, `unknown command '${second}'`, 'commander.unknownCommand');
+      }
       throw new CommandLineError(this, 'missing command', 'fcfg.missingCommand');
     }
     return super.help(context as never);

@@ -66,8 +66,8 @@ export class KeyNotFound extends FernetConfigError {
     const call = `${options.caller ?? 'loadConfig'}()`;
     super(`no key found (tried: ${shown.join('; ')})`, {
       hint: library
-        ? `pass keyFile (or key, keyCommand) to ${call}, set FERNET_CONFIG_KEY_FILE, or create a key with \`fcfg keygen\``
-        : 'pass --key-file PATH, set FERNET_CONFIG_KEY_FILE, or create one with `fcfg keygen`',
+        ? `key files are looked for beside the config, not in the current directory: pass keyFile (or key, keyCommand) to ${call}, set FERNET_CONFIG_KEY_FILE, or create a key with \`fcfg keygen\``
+        : 'key files are looked for beside the config, not in the current directory: pass --key-file PATH (-k), set FERNET_CONFIG_KEY_FILE, or create one with `fcfg keygen`',
       ...options,
     });
     this.tried = shown;

@@ -1,3 +1,6 @@
+/// <reference types="node" preserve="true" />
+// Our declarations use Node's types (Buffer, NodeJS.ProcessEnv); TypeScript 6+ no longer loads @types/node by
+// itself, so the emitted index.d.ts asks for them (preserve keeps the directive in the output).
 export { Fernet, type EncryptOptions, type DecryptOptions } from './fernet/fernet.js';
 export { MultiFernet } from './fernet/multi.js';
 export { generateKey } from './fernet/key.js';

@@ -23,7 +23,7 @@ function healthy(value: unknown = { db: { password: SECRET, port: 5432 } }, now?
 
 function report(d: string, args: string[] = []) {
   const r = cli(d, ['check', '--json', ...args]);
-  return { ...r, json: JSON.parse(r.stdout) as { ok: boolean; problems: { check: string; severity: string; path: string; message: string }[]; skipped: string[] } };
+  return { ...r, json: JSON.parse(r.stdout) as { ok: boolean; problems: { check: string; severity: string; path: string; message: string; hint?: string }[]; skipped: string[] } };
 }
 
 
@@ -32,7 +32,7 @@ describe('check', () => {
     const { d } = healthy();
     const r = cli(d, ['check']);
     expect(r.status).toBe(0);
-    expect(r.stderr).toContain('check passed (1 config, 1 key file)');
+    expect(r.stderr).toBe('check passed (1 config, 1 key file)\n');
   });
 
   it('catches a tracked key file', () => {
@@ -102,6 +102,7 @@ describe('check', () => {
     const byPath = Object.fromEntries(json.problems.map((p) => [`${p.path} ${p.check}`, p.message]));
     expect(Object.keys(byPath).sort()).toEqual(['broken.enc decrypt', 'config.enc max-age', 'config.enc schema', 'other.enc decrypt']);
     expect(byPath['config.enc schema']).toContain('db.port: must be integer');
+    expect(json.problems.find((p) => p.check === 'schema')?.hint).toBe('fix it with `fcfg edit config.enc` or `fcfg set config.enc <path> <value>`');
     expect(byPath['config.enc max-age']).toContain('10 days ago');
     expect(byPath['other.enc decrypt']).toContain('encrypted with another key');
     expect(stdout).not.toContain(SECRET);

@@ -25,6 +25,8 @@ describe('usage errors', () => {
     ['unknown subcommand', ['keys', 'prne'], "unknown command 'prne'", 'did you mean `fernet-config keys prune`?'],
     ['no command', [], 'missing command', '`fernet-config --help` lists the commands'],
     ['help for an unknown command', ['help', 'nope'], "unknown command 'nope'", '`fernet-config --help` lists the commands'],
+    ['help for a mistyped command', ['help', 'gte'], "unknown command 'gte'", 'did you mean `fernet-config get`?'],
+    ['help for a word that may be a value', ['help', SECRET.slice(1)], 'unknown command (not shown', 'lists the commands'],
     ['no subcommand', ['keys'], 'missing command', '`fernet-config keys --help`'],
     ['unknown option, with a suggestion', ['get', 'c.enc', 'a', '--jsno'], "unknown option '--jsno'", 'did you mean --json?'],
     ['unknown option, nothing close', ['get', 'c.enc', 'a', '--frobnicate'], "unknown option '--frobnicate'", 'see `fernet-config get --help`'],
@@ -114,6 +116,13 @@ describe('help', () => {
     const wrong = spawnSync(process.execPath, [join(d, 'fcfg'), 'gte'], { cwd: d, encoding: 'utf8' });
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toBe("fernet-config: unknown command 'gte' [ERR_USAGE]\n  hint: did you mean `fcfg get`?\n");
+    const helpWrong = spawnSync(process.execPath, [join(d, 'fcfg'), 'help', 'gte'], { cwd: d, encoding: 'utf8' });
+    expect(helpWrong.status).toBe(2);
+    expect(helpWrong.stderr).toBe(wrong.stderr);
+    // Command lines inside help texts too (wrapped at any space).
+    const words = (args: string[]) => spawnSync(process.execPath, [join(d, 'fcfg'), ...args], { cwd: d, encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    expect(words(['set', '--help'])).toContain('goes after --: fcfg set <config> <path> -- <value>');
+    expect(words(['check', '--help'])).toContain('also run `fcfg scan --staged`');
   });
 });
 

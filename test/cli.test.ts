@@ -124,6 +124,21 @@ describe('encrypt', () => {
     expect(existsSync(join(d, 'bad.enc'))).toBe(false);
   });
 
+  it.each([
+    ['encrypt --schema', ['encrypt', 'c.json', '--schema', 's.json']],
+    ['validate', ['validate', 'config.enc', '--schema', 's.json']],
+    ['edit --schema', ['edit', 'new.enc', '--schema', 's.json']],
+    ['compile-schema', ['compile-schema', 's.json', '-o', 'v.mjs']],
+  ])('%s: a schema that is not JSON gets line and column, and no text quoted', (_name, args) => {
+    const d = fresh();
+    seed(d);
+    writeFileSync(join(d, 'c.json'), '{}');
+    writeFileSync(join(d, 's.json'), `{\n  "type": "object",\n  "properties": { "x": 1 ${SECRET} }\n}\n`);
+    const r = runCli(args, { cwd: d, env: { EDITOR: 'true', VISUAL: 'true' } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('fernet-config: schema s.json is not valid JSON: comma or close brace expected at line 3, column 26 [ERR_INVALID_SCHEMA]\n');
+  });
+
   it('rejects content that fails --schema, naming paths and not values', () => {
     const d = fresh();
     makeKeyFile(d);
@@ -149,6 +164,33 @@ describe('encrypt', () => {
     expect(r.stderr).toContain(join('c.key'));
     expect(r.stderr).toContain('secret.key');
     expect(r.stderr).toContain('hint:');
+  });
+
+  it('with the key in the project root and the config in a folder: the hint says keys are looked for beside the config', () => {
+    const d = fresh();
+    makeKeyFile(d);
+    mkdirSync(join(d, 'deploy'));
+    writeFileSync(join(d, 'c.json'), '{}');
+    const r = runCli(['encrypt', 'c.json', '-o', 'deploy/prod.enc'], { cwd: d });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${join('deploy', 'secret.key')}; `);
+    expect(r.stderr).toContain('  hint: key files are looked for beside the config, not in the current directory: pass --key-file PATH (-k), set FERNET_CONFIG_KEY_FILE');
+    // The README's recipe: -k names the one key for every config.
+    expect(runCli(['encrypt', 'c.json', '-k', 'secret.key', '-o', 'deploy/prod.enc'], { cwd: d }).status).toBe(0);
+    const rotate = runCli(['rotate', '-k', 'secret.key', 'deploy/prod.enc', '--force'], { cwd: d });
+    expect(rotate.stderr).not.toContain('ERR_');
+    expect(rotate.status).toBe(0);
+  });
+
+  it.each([
+    ['FERNET_CONFIG_KEY_FILE', [], { FERNET_CONFIG_KEY_FILE: 'nope.key' }, 'fix the path in FERNET_CONFIG_KEY_FILE, or unset it to use the key file beside the config'],
+    ['--key-file', ['--key-file', 'nope.key'], {}, 'check the path (a relative one starts from the current directory)'],
+  ])('a missing key file named by %s says where the path came from', (origin, flags, env, hint) => {
+    const d = fresh();
+    seed(d);
+    const r = runCli(['get', 'config.enc', 'port', ...flags], { cwd: d, env });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`fernet-config: key file nope.key (from ${origin}) does not exist [ERR_FILE_NOT_FOUND]\n  hint: ${hint}\n`);
   });
 });
 
@@ -342,6 +384,7 @@ describe('validate', () => {
     expect(r.stderr).toContain('database.password: must match format "email"');
     expect(r.stderr).toContain('database.port: must be <= 10');
     expect(r.stderr).toContain('database: must NOT have additional property "host"');
+    expect(r.stderr).toContain('  hint: fix it with `fcfg edit config.enc` or `fcfg set config.enc <path> <value>`\n');
     expect(r.stderr).not.toContain(SECRET);
     const j = runCli(['validate', 'config.enc', '--schema', 'strict.json', '--json'], { cwd: d });
     expect(j.status).toBe(1);

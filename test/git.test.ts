@@ -48,6 +48,11 @@ describe('git-setup', () => {
     const again = cli(d, ['git-setup']);
     expect(again.status).toBe(0);
     expect(again.stderr).toContain('already set up');
+    // Success does not wear the error shape (`fernet-config: ...`, `hint:`) that log filters look for.
+    for (const out of [r.stderr, again.stderr]) {
+      expect(out).not.toMatch(/fernet-config: |hint:/);
+      expect(out).toContain('\nnote: commit .gitattributes;');
+    }
     expect(readFileSync(join(d, '.gitattributes'), 'utf8')).toBe(attrs);
   });
 

@@ -54,7 +54,7 @@ describe('loader errors in library words', () => {
     const e = await call({ path, environment: {} });
     expect(e.code).toBe('ERR_KEY_NOT_FOUND');
     expect(e.message).toContain('the keyFile, key and keyCommand options');
-    expect(e.hint).toBe(`pass keyFile (or key, keyCommand) to ${name}(), set FERNET_CONFIG_KEY_FILE, or create a key with \`fcfg keygen\``);
+    expect(e.hint).toBe(`key files are looked for beside the config, not in the current directory: pass keyFile (or key, keyCommand) to ${name}(), set FERNET_CONFIG_KEY_FILE, or create a key with \`fcfg keygen\``);
     expect(`${e.message} ${e.hint}`).not.toMatch(FLAG);
   });
 
@@ -87,6 +87,14 @@ describe('loader errors in library words', () => {
     expect(`${e.message} ${e.hint}`).not.toContain(s.wrong);
   });
 
+  it('a missing key file from the keyFile option says where its path came from', () => {
+    const s = seed();
+    const e = thrown(() => loadConfigSync({ path: s.path, keyFile: join(s.dir, 'nope.key'), environment: {} }));
+    expect(e.code).toBe('ERR_FILE_NOT_FOUND');
+    expect(e.message).toBe(`key file ${join(s.dir, 'nope.key')} (from keyFile) does not exist`);
+    expect(`${e.message} ${e.hint}`).not.toMatch(FLAG);
+  });
+
   it('an expired config says "raise ttl", not --ttl', () => {
     const s = seed();
     const e = thrown(() => loadConfigSync({ path: s.path, key: s.right, ttl: 10, now: 2000, environment: {} }));
@@ -114,7 +122,7 @@ describe('CLI errors in CLI words', () => {
     const r = runCli(['get', 'config.enc', 'a'], { cwd: dir });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('no key found (tried: --key-file; FERNET_CONFIG_KEY;');
-    expect(r.stderr).toContain('hint: pass --key-file PATH');
+    expect(r.stderr).toContain('pass --key-file PATH (-k)');
   });
 
   it.each([

@@ -325,6 +325,7 @@ process.stdout.write(JSON.stringify({ env, args: process.argv.slice(1) }));`;
     const bad = runCli(['run', 'config.enc', '--schema', 'schema.json', '--', NODE, '-e', 'process.stdout.write("ran")'], { cwd: d });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('[ERR_CONFIG_VALIDATION]');
+    expect(bad.stderr).toContain('  hint: fix it with `fcfg edit config.enc` or `fcfg set config.enc <path> <value>`\n');
     expect(bad.stdout).toBe('');
   });
 
@@ -339,6 +340,11 @@ process.stdout.write(JSON.stringify({ env, args: process.argv.slice(1) }));`;
     const r = runCli(['run', 'config.enc', '--', 'no-such-command-fcfg'], { cwd: d });
     expect(r.status).toBe(127);
     expect(r.stderr).toContain('fernet-config: command not found: no-such-command-fcfg [ERR_COMMAND_NOT_FOUND]');
+    // The -- was there: the hint does not ask for it; without it, it does.
+    expect(r.stderr).toContain('  hint: check the name and your PATH\n');
+    const without = runCli(['run', 'config.enc', 'no-such-command-fcfg'], { cwd: d });
+    expect(without.status).toBe(127);
+    expect(without.stderr).toContain('  hint: check the name and your PATH; put -- before the command\n');
     writeFileSync(join(d, 'script.sh'), '#!/bin/sh\necho hi\n', { mode: 0o644 });
     expect(runCli(['run', 'config.enc', '--', './script.sh'], { cwd: d }).status).toBe(126);
   });

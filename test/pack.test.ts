@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, REPO, removeDir, tempDir } from './helpers/cli.js';
@@ -67,6 +67,25 @@ describe('the packed package', () => {
     expect(JSON.parse(run('fcfg', ['decrypt', 'config.enc']).stdout)).toEqual({ db: { password: 'pw', port: 5432 } });
   });
 
+  it("the README's quick start and compile-schema recipes start from files the package ships", () => {
+    const quick = join(app, 'quick');
+    execFileSync('mkdir', [quick]);
+    symlinkSync(join(app, 'node_modules'), join(quick, 'node_modules'));
+    const readme = readFileSync(join(app, 'node_modules/fernet-config/README.md'), 'utf8');
+    const copies = readme.split('\n').filter((l) => /^(mkdir -p \S+ && )?cp node_modules\/fernet-config\//.test(l)).map((l) => l.replace(/\s+#.*$/, ''));
+    expect(copies).toHaveLength(2);
+    for (const line of copies) expect(spawnSync('sh', ['-c', line], { cwd: quick, encoding: 'utf8' }).stderr).toBe('');
+    const fcfg = (args: string[]) => spawnSync(join(app, 'node_modules/.bin/fcfg'), args, { cwd: quick, env: cleanEnv(), encoding: 'utf8', input: '' });
+    // The quick start as written, then one compile-schema recipe.
+    expect(fcfg(['keygen']).status).toBe(0);
+    expect(fcfg(['encrypt', 'config.json']).status).toBe(0);
+    expect(fcfg(['get', 'config.enc', 'database.password']).stdout).toBe('correct horse battery staple\n');
+    expect(fcfg(['set', 'config.enc', 'database.port', '5433']).status).toBe(0);
+    const compiled = fcfg(['compile-schema', 'schemas/config.schema.json', '-o', 'validate.mjs']);
+    expect(compiled.stderr).not.toContain('fernet-config:');
+    expect(compiled.status).toBe(0);
+  });
+
   it('imports from the package root with types', () => {
     writeFileSync(
       join(app, 'check.mjs'),
@@ -80,7 +99,8 @@ describe('the packed package', () => {
     const pkg = JSON.parse(readFileSync(join(app, 'node_modules/fernet-config/package.json'), 'utf8')) as { exports: Record<string, { types: string }> };
     const types = pkg.exports['.']!.types;
     expect(readFileSync(join(app, 'node_modules/fernet-config', types), 'utf8')).toContain('Fernet');
-    // The declarations type-check in a consumer project (a Node project: it has Node's types).
+    // The declarations type-check in a consumer project that has @types/node installed but does not list it:
+    // `types: []` is what TypeScript 6+ does by default, so index.d.ts must pull Node's types in itself.
     writeFileSync(
       join(app, 'use.ts'),
       `import { Fernet, MultiFernet, generateKey, type DecryptOptions } from 'fernet-config';\n` +
@@ -92,7 +112,7 @@ describe('the packed package', () => {
     writeFileSync(
       join(app, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, typeRoots: [join(REPO, 'node_modules/@types')], types: ['node'] },
+        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, typeRoots: [join(REPO, 'node_modules/@types')], types: [] },
         files: ['use.ts'],
       }),
     );

@@ -107,6 +107,9 @@ describe('scan', () => {
     const clean = cli(d, ['scan', 'clean.txt']);
     expect(clean.status).toBe(0);
     expect(clean.stdout).toBe('');
+    expect(clean.stderr).toMatch(/^no secrets found \(1 file in [0-9.]+s\)\n$/);
+    // A finding keeps the prefix: it is a failure.
+    expect(r.stderr).toMatch(/^fernet-config: 1 likely secret/m);
   });
 
   it('respects .gitignore inside a repository, and skips node_modules outside one', () => {

@@ -39,13 +39,13 @@ export default async function check(paths: string[], flags: Flags): Promise<numb
   }
   const scope = `${report.configs.length} config${report.configs.length === 1 ? '' : 's'}, ${report.keyFiles.length} key file${report.keyFiles.length === 1 ? '' : 's'}`;
   if (report.skipped.length > 0) {
-    info(`fernet-config: no key for ${report.skipped.length} config${report.skipped.length === 1 ? '' : 's'}; checked their format only (${report.skipped.join(', ')})`);
+    warn(`no key for ${report.skipped.length} config${report.skipped.length === 1 ? '' : 's'}; checked their format only (${report.skipped.join(', ')})`);
   }
   if (errors > 0) {
     info(`fernet-config: check failed: ${errors} problem${errors === 1 ? '' : 's'} (${scope})`);
     return 1;
   }
-  info(`fernet-config: check passed (${scope})`);
+  info(`check passed (${scope})`);
   return 0;
 }
 
@@ -54,7 +54,7 @@ async function hook(paths: string[], flags: Flags): Promise<number> {
   const top = requireTopLevel(process.cwd());
   if (flags.uninstallHook) {
     const { path, removed } = uninstallHook(top);
-    info(removed ? `fernet-config: removed the check from ${path}` : `fernet-config: ${path} has no fernet-config check`);
+    info(removed ? `removed the check from ${path}` : `${path} has no fernet-config check`);
     return 0;
   }
   if (flags.key !== undefined) throw new UsageError('--key would be written into the hook in plain text', { hint: 'use --key-file or --key-command' });
@@ -79,6 +79,6 @@ async function hook(paths: string[], flags: Flags): Promise<number> {
     unchanged: `${path} already runs the check`,
     appended: `appended the check to the existing ${path}`,
   }[outcome];
-  info(`fernet-config: ${said}`);
+  info(said);
   return 0;
 }

@@ -22,7 +22,7 @@ export default async function gitSetup(flags: Flags): Promise<number> {
       throw new UsageError('--undo takes no other options');
     }
     for (const c of undoGit(top)) info(`  ${c.changed ? 'removed' : 'not set'}: ${c.what}`);
-    info(`fernet-config: git integration removed from ${top}`);
+    info(`git integration removed from ${top}`);
     return 0;
   }
   if (flags.keyFile !== undefined && flags.keyCommand !== undefined) throw new UsageError('give only one of --key-file and --key-command');
@@ -49,9 +49,9 @@ export default async function gitSetup(flags: Flags): Promise<number> {
   for (const c of changes) info(`  ${c.changed ? 'set' : 'already set'}: ${c.what}`);
   info(
     changes.some((c) => c.changed)
-      ? `fernet-config: git in ${top} now diffs *.enc decrypted (where a key is found) and merges them key by key`
-      : `fernet-config: ${top} was already set up`,
+      ? `git in ${top} now diffs *.enc decrypted (where a key is found) and merges them key by key`
+      : `${top} was already set up`,
   );
-  info('  hint: commit .gitattributes; each clone runs `fcfg git-setup` once (git config is not shared)');
+  info('note: commit .gitattributes; each clone runs `fcfg git-setup` once (git config is not shared)');
   return 0;
 }

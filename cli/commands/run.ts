@@ -29,7 +29,7 @@ export default async function run(config: string, program: string, args: string[
     // Like the runtime loader, defaults from the schema become variables too; the file is not touched.
     const validate = compileSchema(readSchemaFile(flags.schema), { useDefaults: true }, `schema ${flags.schema}`);
     const issues = validateWith(validate, value);
-    if (issues.length > 0) throw new ConfigValidationError(issues, { hint: `fix ${config} with \`fcfg edit\` or \`fcfg set\`` });
+    if (issues.length > 0) throw new ConfigValidationError(issues, { hint: `fix it with \`fcfg edit ${config}\` or \`fcfg set ${config} <path> <value>\`` });
   }
   const vars = flattenToEnv(value, { prefix: flags.prefix, text: opened.text });
   // What is already in the environment wins, as with the loader's env overrides (file < env): a one-off
@@ -113,10 +113,23 @@ function runChild(program: string, args: string[], env: NodeJS.ProcessEnv, expor
   });
 }
 
+/**
+ * Whether the command line had `-- <program>`: commander drops the `--`, so only the raw words tell. Telling
+ * someone who wrote it to add it sends them looking for the wrong mistake.
+ */
+function programAfterDashDash(program: string): boolean {
+  const argv = process.argv;
+  const end = argv.indexOf('--');
+  return end !== -1 && argv[end + 1] === program;
+}
+
 function spawnError(e: NodeJS.ErrnoException, program: string, exported: [string, string][]): Error {
   switch (e.code) {
     case 'ENOENT':
-      return new CommandNotFound(`command not found: ${program}`, { cause: e, hint: 'check the name and your PATH; put -- before the command' });
+      return new CommandNotFound(`command not found: ${program}`, {
+        cause: e,
+        hint: programAfterDashDash(program) ? 'check the name and your PATH' : 'check the name and your PATH; put -- before the command',
+      });
     case 'EACCES':
     case 'EPERM':
       return new FileAccessError(`${program} cannot be run: permission denied`, { cause: e, hint: `is it executable? chmod +x ${program}` });

@@ -35,7 +35,7 @@ export default async function scanCommand(paths: string[], flags: Flags): Promis
   }
   const what = `${report.files} file${report.files === 1 ? '' : 's'} in ${seconds.toFixed(2)}s`;
   if (n === 0) {
-    info(`fernet-config: no secrets found (${what})`);
+    info(`no secrets found (${what})`);
     return 0;
   }
   const files = new Set(report.findings.map((f) => f.path)).size;

@@ -21,5 +21,5 @@ export default async function validate(config: string, flags: Flags): Promise<nu
     info(`${config} is valid`);
     return 0;
   }
-  throw new ConfigValidationError(issues, { hint: 'fix it with `fcfg edit` or `fcfg set`' });
+  throw new ConfigValidationError(issues, { hint: `fix it with \`fcfg edit ${config}\` or \`fcfg set ${config} <path> <value>\`` });
 }

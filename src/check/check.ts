@@ -270,7 +270,7 @@ function checkConfig(
   if (options.validate) {
     const issues = options.validate(value);
     if (issues.length > 0) {
-      add('schema', `does not match the schema: ${issues.map((i) => `${issueDotPath(i)}: ${i.message}`).join('; ')}`, 'fix it with `fcfg edit` or `fcfg set`');
+      add('schema', `does not match the schema: ${issues.map((i) => `${issueDotPath(i)}: ${i.message}`).join('; ')}`, `fix it with \`fcfg edit ${show(path)}\` or \`fcfg set ${show(path)} <path> <value>\``);
     }
   }
   if (options.maxAgeDays !== undefined) {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseTree, type JsonNode } from '../config/tree.js';
-import { InvalidSchema } from '../errors.js';
 import { fileError } from '../fs/errors.js';
 import type { JsonSchema } from '../schema/compile.js';
+import { schemaJsonError } from '../schema/validate.js';
 
 type SchemaObject = Record<string, unknown>;
 
@@ -34,7 +34,7 @@ export function skeletonTextOf(schemaText: string, source: string): string {
   try {
     tree = parseTree(schemaText.charCodeAt(0) === 0xfeff ? schemaText.slice(1) : schemaText, source);
   } catch (cause) {
-    throw new InvalidSchema(`${source} is not valid JSON`, { cause });
+    throw schemaJsonError(schemaText, source, cause);
   }
   return skeletonText(withLiteralNumbers(tree) as JsonSchema);
 }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { writeSync } from 'node:fs';
-import { KeyCommandError, KeyFilePermissions, KeyNotFound, UsageError } from '../errors.js';
+import { FileNotFound, KeyCommandError, KeyFilePermissions, KeyNotFound, UsageError } from '../errors.js';
 import { existsNotDirectory, MAX_KEY_FILE_BYTES, readRegularFile } from '../fs/read.js';
 import { siblingsOf } from './siblings.js';
 import { KeyRing, parseKeyFile, parseKeyList } from './ring.js';
@@ -64,14 +64,14 @@ export function resolveKeyRing(configPath: string | undefined, options: KeyOptio
   }
   // --- end .age ---
 
-  if (options.keyFile !== undefined) return readKeyFile(options.keyFile, options);
+  if (options.keyFile !== undefined) return readNamedKeyFile(options.keyFile, '--key-file', options);
   if (options.key !== undefined) return new KeyRing(parseKeyList(options.key, 'the --key value'), 'the --key value');
   if (options.keyCommand !== undefined) return runKeyCommand(options.keyCommand, options);
 
   const fromEnv = env[ENV_KEY];
   if (fromEnv !== undefined && fromEnv.trim() !== '') return new KeyRing(parseKeyList(fromEnv, ENV_KEY), ENV_KEY);
   const fileFromEnv = env[ENV_KEY_FILE];
-  if (fileFromEnv !== undefined && fileFromEnv !== '') return readKeyFile(fileFromEnv, options);
+  if (fileFromEnv !== undefined && fileFromEnv !== '') return readNamedKeyFile(fileFromEnv, ENV_KEY_FILE, options);
   const commandFromEnv = env[ENV_KEY_COMMAND];
   if (commandFromEnv !== undefined && commandFromEnv.trim() !== '') return runKeyCommand(commandFromEnv, options);
 
@@ -87,6 +87,22 @@ export function resolveKeyRing(configPath: string | undefined, options: KeyOptio
   tried.push(...siblingAgeRings(configPath));
   // --- end .age ---
   throw new KeyNotFound(tried);
+}
+
+/**
+ * A key file the user named (by flag or environment): when it is missing, say where the path came from,
+ * since a stale FERNET_CONFIG_KEY_FILE in a shell profile is easy to forget and hides the files beside the config.
+ */
+function readNamedKeyFile(path: string, origin: string, options: KeyOptions): KeyRing {
+  try {
+    return readKeyFile(path, options);
+  } catch (e) {
+    if (!(e instanceof FileNotFound)) throw e;
+    const hint = origin === ENV_KEY_FILE
+      ? `fix the path in ${ENV_KEY_FILE}, or unset it to use the key file beside the config`
+      : 'check the path (a relative one starts from the current directory)';
+    throw new FileNotFound(`key file ${path} (from ${origin}) does not exist`, { cause: e, hint });
+  }
 }
 
 /** The key files looked for beside a config: `<name>.key` for `<name>.enc`, then `secret.key`. */

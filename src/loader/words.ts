@@ -1,4 +1,4 @@
-import { FernetConfigError, InvalidKey, KeyCommandError, KeyNotFound, TokenExpired, UsageError, WrongKey } from '../errors.js';
+import { FernetConfigError, FileNotFound, InvalidKey, KeyCommandError, KeyNotFound, TokenExpired, UsageError, WrongKey } from '../errors.js';
 
 /**
  * Key resolution and config opening are shared with the CLI and speak its flags (`--key-file`, "the --key
@@ -16,7 +16,7 @@ const FLAG_TO_OPTION: readonly [RegExp, string][] = [
 ];
 
 /** Classes whose constructor is `(message, options)` and whose texts may name a key flag. */
-const RESTATED = [WrongKey, UsageError, TokenExpired, InvalidKey, KeyCommandError] as const;
+const RESTATED = [WrongKey, UsageError, TokenExpired, InvalidKey, KeyCommandError, FileNotFound] as const;
 
 function inOptionWords(text: string): string {
   return FLAG_TO_OPTION.reduce((t, [flag, option]) => t.replace(flag, option), text);

@@ -5,7 +5,7 @@ import { InvalidSchema, type ValidationIssue } from '../errors.js';
 import { fileError } from '../fs/errors.js';
 import { ajvRuntime, builtFile, type AjvRuntime } from './ajv-runtime.js';
 import { fastUriFormat } from './uri-fast-path.js';
-import { invalidSchemaError, runValidator, SENSITIVE_SINK, toIssues } from './validate.js';
+import { invalidSchemaError, runValidator, schemaJsonError, SENSITIVE_SINK, toIssues } from './validate.js';
 
 export { toIssues };
 
@@ -166,7 +166,7 @@ export function readSchemaFile(path: string): JsonSchema {
   try {
     return JSON.parse(text) as JsonSchema;
   } catch (cause) {
-    throw new InvalidSchema(`schema ${path} is not valid JSON`, { cause });
+    throw schemaJsonError(text, `schema ${path}`, cause);
   }
 }
 

@@ -1,4 +1,5 @@
-import { InvalidSchema, type ValidationIssue } from '../errors.js';
+import { parseJson } from '../config/json.js';
+import { InvalidJson, InvalidSchema, type ValidationIssue } from '../errors.js';
 
 /**
  * Running a compiled validator — from ajv at run time or from `fcfg compile-schema` — and turning its
@@ -220,4 +221,22 @@ export function invalidSchemaError(source: string, cause: unknown, metaErrors: r
     return new InvalidSchema(`${source} is not a valid JSON Schema`, { cause, problems: schemaProblems(metaErrors) });
   }
   return new InvalidSchema(`${source} is not a valid JSON Schema: ${message}`, { cause });
+}
+
+/**
+ * InvalidSchema for schema text that is not JSON, with the line and column of the first error as config
+ * JSON errors give them, and never a fragment of the text. `cause` is the parser's error: an InvalidJson
+ * already carries the position; anything else (V8's SyntaxError, which quotes the text) is located again.
+ */
+export function schemaJsonError(text: string, source: string, cause: unknown): InvalidSchema {
+  let located = cause;
+  if (!(located instanceof InvalidJson)) {
+    try {
+      parseJson(text, source);
+    } catch (e) {
+      located = e;
+    }
+  }
+  if (located instanceof InvalidJson) return new InvalidSchema(located.message, { cause: located });
+  return new InvalidSchema(`${source} is not valid JSON`, { cause });
 }
