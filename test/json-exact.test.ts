@@ -114,6 +114,8 @@ describe('files Python wrote', () => {
     expect(runPython(`import json, sys; print(json.loads(sys.stdin.read())["p"])`, pythonDecrypt(d, 'c.enc'))).toBe('second\n');
     const decrypt = runCli(['decrypt', 'c.enc'], { cwd: d });
     expect(decrypt).toMatchObject({ status: 0, stdout: '{"p": "first", "q": 1, "p": "second"}\n', stderr: warning });
+    const run = runCli(['run', 'c.enc', '--', process.execPath, '-e', 'process.stdout.write(process.env.APP_P)'], { cwd: d });
+    expect(run).toMatchObject({ status: 0, stdout: 'second', stderr: warning });
 
     for (const args of [
       ['set', 'c.enc', 'p', 'third'],

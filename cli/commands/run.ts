@@ -6,6 +6,7 @@ import { CommandNotFound, ConfigValidationError, EnvExportError, FileAccessError
 import { checkEnvPrefix, flattenToEnv } from '../../src/ops/env.js';
 import { keyOptions, type KeyFlags } from '../io.js';
 import { reportError } from '../report.js';
+import { warnDuplicateKeys } from '../values.js';
 
 interface Flags extends KeyFlags {
   prefix: string;
@@ -23,6 +24,8 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 export default async function run(config: string, program: string, args: string[], flags: Flags, command: Command): Promise<number> {
   checkEnvPrefix(flags.prefix);
   const opened = openConfig(config, keyOptions(flags), flags.ttl === undefined ? {} : { ttl: flags.ttl });
+  // Reading takes the last copy of a repeated key, as Python does; say so, as get and decrypt do.
+  warnDuplicateKeys(opened.text, config);
   const value = opened.value;
   if (flags.schema !== undefined) {
     const { compileSchema, readSchemaFile, validateWith } = await import('../../src/schema/compile.js');
