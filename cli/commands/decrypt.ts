@@ -2,7 +2,7 @@ import { openConfig, openToken, readToken, ringFor } from '../../src/config/file
 import { UsageError } from '../../src/errors.js';
 import { writeFileAtomic } from '../../src/fs/atomic.js';
 import { keyMaterialPaths, refuseKeyMaterialOutput } from '../../src/keys/protect.js';
-import { info, keyOptions, out, warn, type KeyFlags } from '../io.js';
+import { info, isStdoutPath, keyOptions, out, warn, type KeyFlags } from '../io.js';
 import { maybeRedactText } from '../redact.js';
 import { warnDuplicateKeys } from '../values.js';
 
@@ -28,7 +28,7 @@ export default async function decrypt(config: string, flags: Flags): Promise<num
     warnDuplicateKeys(opened.text, config);
     data = await maybeRedactText(opened.text, opened.value, flags);
   }
-  if (flags.output === undefined || flags.output === '-') {
+  if (flags.output === undefined || isStdoutPath(flags.output)) {
     if (typeof data !== 'string') process.stdout.write(data);
     else out(data.endsWith('\n') ? data : data + '\n');
     return 0;

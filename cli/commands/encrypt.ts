@@ -3,7 +3,7 @@ import { parseJson, stripBom } from '../../src/config/json.js';
 import { ringFor, sealConfigText } from '../../src/config/file.js';
 import { writeFileAtomic } from '../../src/fs/atomic.js';
 import { keyMaterialPaths, refuseKeyMaterialOutput } from '../../src/keys/protect.js';
-import { info, keyOptions, out, warn, type KeyFlags } from '../io.js';
+import { info, isStdoutPath, keyOptions, out, warn, type KeyFlags } from '../io.js';
 import { loadValidator } from '../schema.js';
 import { readUtf8Input } from '../values.js';
 
@@ -18,7 +18,7 @@ export function defaultOutput(input: string): string {
 }
 
 export default async function encrypt(input: string, flags: Flags): Promise<number> {
-  const output = flags.output ?? (input === '-' ? '-' : defaultOutput(input));
+  const output = flags.output !== undefined && isStdoutPath(flags.output) ? '-' : flags.output ?? (input === '-' ? '-' : defaultOutput(input));
   if (output === input && input !== '-') throw new UsageError('the output would replace the input', { hint: 'pass -o with another path' });
   const text = stripBom(readUtf8Input(input));
   const source = input === '-' ? 'standard input' : input;
