@@ -49,9 +49,11 @@ describe('outputs never replace key material, even with --force', () => {
     },
     { name: 'decrypt -o a new *.key.age name', args: () => ['decrypt', 'c.enc', '-o', 'other.key.age', '--force'], protects: (s) => join(s.dir, 'c.json') },
   ];
+  // Refused outputs change nothing, so the cases share one sandbox (each builds the files it adds).
+  let shared: ReturnType<typeof teamSandbox> | undefined;
   for (const c of cases) {
     it(c.name, () => {
-      const s = teamSandbox();
+      const s = (shared ??= teamSandbox());
       const args = c.args(s);
       const path = c.protects(s);
       const before = readFileSync(path);
