@@ -53,3 +53,8 @@ export function readInput(path: string, label = path): string {
     throw fileError(e, path === '-' ? 'standard input' : label);
   }
 }
+
+/** Whether an output path means standard output: `-`, or a name of file descriptor 1 (never renamed over). */
+export function isStdoutPath(path: string): boolean {
+  return path === '-' || path === '/dev/stdout' || path === '/dev/fd/1' || path === '/proc/self/fd/1';
+}

@@ -1,7 +1,8 @@
 import { openConfig, openToken, readToken, ringFor } from '../../src/config/file.js';
 import { UsageError } from '../../src/errors.js';
-import { refuseToReplace, writeFileAtomic } from '../../src/fs/atomic.js';
-import { info, keyOptions, out, warn, type KeyFlags } from '../io.js';
+import { writeFileAtomic } from '../../src/fs/atomic.js';
+import { keyMaterialPaths, refuseKeyMaterialOutput } from '../../src/keys/protect.js';
+import { info, isStdoutPath, keyOptions, out, warn, type KeyFlags } from '../io.js';
 import { maybeRedactText } from '../redact.js';
 import { warnDuplicateKeys } from '../values.js';
 
@@ -27,15 +28,15 @@ export default async function decrypt(config: string, flags: Flags): Promise<num
     warnDuplicateKeys(opened.text, config);
     data = await maybeRedactText(opened.text, opened.value, flags);
   }
-  if (flags.output === undefined || flags.output === '-') {
+  if (flags.output === undefined || isStdoutPath(flags.output)) {
     if (typeof data !== 'string') process.stdout.write(data);
     else out(data.endsWith('\n') ? data : data + '\n');
     return 0;
   }
   // Plaintext files are private whatever mode an older file at that path had.
-  refuseToReplace(flags.output, [
+  refuseKeyMaterialOutput(flags.output, [
     { path: config, what: 'the config being decrypted' },
-    { path: ring.file, what: 'the key file in use' },
+    ...keyMaterialPaths(config, { keyFile: ring.file, identityFile: flags.identity }),
   ]);
   writeFileAtomic(flags.output, data, { mode: 0o600, keepMode: false, exclusive: flags.force !== true, onWarning: warn });
   info(`decrypted ${config} -> ${flags.output} (mode 0600)`);

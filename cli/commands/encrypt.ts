@@ -1,8 +1,9 @@
 import { ConfigValidationError, UsageError } from '../../src/errors.js';
 import { parseJson, stripBom } from '../../src/config/json.js';
 import { ringFor, sealConfigText } from '../../src/config/file.js';
-import { refuseToReplace, writeFileAtomic } from '../../src/fs/atomic.js';
-import { info, keyOptions, out, warn, type KeyFlags } from '../io.js';
+import { writeFileAtomic } from '../../src/fs/atomic.js';
+import { keyMaterialPaths, refuseKeyMaterialOutput } from '../../src/keys/protect.js';
+import { info, isStdoutPath, keyOptions, out, warn, type KeyFlags } from '../io.js';
 import { loadValidator } from '../schema.js';
 import { readUtf8Input } from '../values.js';
 
@@ -17,7 +18,7 @@ export function defaultOutput(input: string): string {
 }
 
 export default async function encrypt(input: string, flags: Flags): Promise<number> {
-  const output = flags.output ?? (input === '-' ? '-' : defaultOutput(input));
+  const output = flags.output !== undefined && isStdoutPath(flags.output) ? '-' : flags.output ?? (input === '-' ? '-' : defaultOutput(input));
   if (output === input && input !== '-') throw new UsageError('the output would replace the input', { hint: 'pass -o with another path' });
   const text = stripBom(readUtf8Input(input));
   const source = input === '-' ? 'standard input' : input;
@@ -34,9 +35,9 @@ export default async function encrypt(input: string, flags: Flags): Promise<numb
     out(sealed);
     return 0;
   }
-  refuseToReplace(output, [
+  refuseKeyMaterialOutput(output, [
     { path: input, what: 'the input' },
-    { path: ring.file, what: 'the key file in use' },
+    ...keyMaterialPaths(output, { keyFile: ring.file, identityFile: flags.identity }),
   ]);
   // Without --force an existing config is never replaced (it may hold changes made since with `set`).
   writeFileAtomic(output, sealed, { mode: 0o600, exclusive: flags.force !== true, onWarning: warn });

@@ -1,7 +1,8 @@
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { FileExists, FileNotFound } from '../../src/errors.js';
 import { generateKey } from '../../src/fernet/key.js';
-import { resolveTarget, writeFileAtomic } from '../../src/fs/atomic.js';
+import { writeFileAtomic } from '../../src/fs/atomic.js';
+import { backupFile } from '../../src/fs/backup.js';
 import { withLock } from '../../src/fs/lock.js';
 import { MAX_KEY_FILE_BYTES, readRegularFile } from '../../src/fs/read.js';
 import { ignoredPaths, topLevel } from '../../src/git/git.js';
@@ -46,7 +47,7 @@ export default async function keygen(path: string, flags: Flags): Promise<number
         }
       }
       const backup = await withLock(path, () => {
-        const kept = backupRing(path, label);
+        const kept = backupFile(path, label);
         writeFileAtomic(path, formatKeyFile(keys), { mode: 0o600, keepMode: false, label, onWarning: warn });
         return kept;
       });
@@ -73,33 +74,6 @@ function readExistingRing(path: string, label: string): string[] {
   const text = data.toString('utf8');
   data.fill(0);
   return parseKeyFile(text, label);
-}
-
-/**
- * Copies a ring about to be replaced to `<ring>.bak-<UTC time>` beside the real file (0600), never over an
- * older backup; returns its path. The copy is made whatever the old file holds: it may be the only
- * copy of keys that configs still need.
- */
-function backupRing(path: string, label: string): string {
-  const real = resolveTarget(path, label);
-  const { data } = readRegularFile(real, label, MAX_KEY_FILE_BYTES);
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  // Shown beside the name the user gave, unless the ring is really elsewhere (a link).
-  const shownDir = resolveTarget(dirname(path)) === dirname(real) ? dirname(path) : dirname(real);
-  try {
-    for (let n = 1; n < 100; n++) {
-      const name = `${basename(real)}.bak-${stamp}${n === 1 ? '' : `-${n}`}`;
-      try {
-        writeFileAtomic(join(dirname(real), name), data, { mode: 0o600, keepMode: false, exclusive: true, label: `backup ${name}` });
-        return join(shownDir, name);
-      } catch (e) {
-        if (!(e instanceof FileExists)) throw e;
-      }
-    }
-  } finally {
-    data.fill(0);
-  }
-  throw new FileExists(`too many backups of ${path} from this second`, { hint: 'try again in a second' });
 }
 
 /** Inside a git work tree, a key file that git would pick up gets a warning with the exact fix. */

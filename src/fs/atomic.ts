@@ -58,6 +58,14 @@ export function resolveTarget(path: string, label = path): string {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(e, label);
   }
   if (link?.isSymbolicLink()) {
+    // A link into /proc/self/fd (/dev/stdout to a pipe, say) names something that exists but has no path.
+    let end: Stats | undefined;
+    try {
+      end = statSync(path);
+    } catch {
+      // really dangling
+    }
+    if (end !== undefined) throw new FileAccessError(`${label} is not a regular file (it is ${fileKind(end)}); it is not replaced`, { hint: 'write to a regular file' });
     let to = '';
     try {
       to = ` to ${readlinkSync(path)}`;
@@ -86,6 +94,16 @@ export function resolveTarget(path: string, label = path): string {
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): void {
   const label = options.label ?? path;
+  // Checked on the name given, before links are resolved: /dev/stdout to a pipe resolves to no real path.
+  let given: Stats | undefined;
+  try {
+    given = statSync(path);
+  } catch {
+    // missing (or unreadable): resolveTarget says which
+  }
+  if (given !== undefined && !given.isFile() && !given.isDirectory()) {
+    throw new FileAccessError(`${label} is not a regular file (it is ${fileKind(given)}); it is not replaced`, { hint: 'write to a regular file' });
+  }
   const target = resolveTarget(path, label);
   let mode = options.mode ?? 0o600;
   let owner: { uid: number; gid: number } | undefined;
