@@ -152,6 +152,7 @@ Run '${name} <command> --help' for the options of one command.`,
     .option('--resume', 'continue an edit that was kept as <config>.draft')
     .option('--draft <file>', 'the draft to continue (implies --resume; default <config>.draft)')
     .option('--discard-draft', "delete the config's drafts, then edit it")
+    .option('-f, --force', 'with --resume and no terminal: save the draft even though the config changed since it was made (replacing that version)')
     .addHelpText(
       'after',
       `
