@@ -125,7 +125,7 @@ Run '${name} <command> --help' for the options of one command.`,
     )
     .argument('<config>', 'encrypted config file')
     .argument('<path>', 'dot path, e.g. database.password')
-    .argument('[value]', 'JSON value, or a string when it does not parse as JSON')
+    .argument('[value]', 'JSON value, or a string when it does not parse as JSON (one starting with {, [ or " must be valid JSON, or use --string)')
     .option('-s, --string', 'store <value> as a string even if it parses as JSON')
     .option('--stdin', 'read the value from standard input (keeps secrets out of shell history)')
     .option('--schema <file>', 'refuse the change when the result does not match this JSON Schema')
