@@ -125,7 +125,7 @@ Run '${name} <command> --help' for the options of one command.`,
     )
     .argument('<config>', 'encrypted config file')
     .argument('<path>', 'dot path, e.g. database.password')
-    .argument('[value]', 'JSON value, or a string when it does not parse as JSON')
+    .argument('[value]', 'JSON value, or a string when it does not parse as JSON (one starting with {, [ or " must be valid JSON, or use --string)')
     .option('-s, --string', 'store <value> as a string even if it parses as JSON')
     .option('--stdin', 'read the value from standard input (keeps secrets out of shell history)')
     .option('--schema <file>', 'refuse the change when the result does not match this JSON Schema')
@@ -152,6 +152,7 @@ Run '${name} <command> --help' for the options of one command.`,
     .option('--resume', 'continue an edit that was kept as <config>.draft')
     .option('--draft <file>', 'the draft to continue (implies --resume; default <config>.draft)')
     .option('--discard-draft', "delete the config's drafts, then edit it")
+    .option('-f, --force', 'with --resume and no terminal: save the draft even though the config changed since it was made (replacing that version)')
     .addHelpText(
       'after',
       `

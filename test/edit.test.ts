@@ -227,13 +227,32 @@ if (r.status !== 0) { process.stderr.write(r.stderr); process.exit(5); }`,
     expect(draftText(c)).toBe(c.text.replace('5432', '7777'));
     expectClean(c, r);
 
-    // Resuming says the config moved on, then saves the user's version when asked to.
-    const resumed = edit(c, editor(c, 'noop', ''), ['--resume']);
+    // Without a terminal, resuming refuses: saving the draft would drop the concurrent `set`.
+    const refused = edit(c, editor(c, 'noop', ''), ['--resume']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('config.enc changed since the draft config.enc.draft was made');
+    expect(refused.stderr).toContain('[ERR_CONCURRENT_MODIFICATION]');
+    expect(refused.stderr).toContain('add --force to replace it with the draft');
+    expect(JSON.parse(decrypt(c))).toEqual(theirs);
+    expect(draftText(c)).toBe(c.text.replace('5432', '7777'));
+    expectClean(c, refused);
+
+    // --force is the explicit decision to replace that version with the draft.
+    const resumed = edit(c, editor(c, 'noop', ''), ['--resume', '--force']);
     expect(resumed.status).toBe(0);
     expect(resumed.stderr).toContain('config.enc changed since the draft config.enc.draft was made');
     expect(decrypt(c)).toBe(c.text.replace('5432', '7777'));
     expect(existsSync(`${c.config}.draft`)).toBe(false);
     expectClean(c, resumed);
+  });
+
+  it('--force applies only to resuming a draft', () => {
+    const c = setup();
+    const r = edit(c, editor(c, 'noop', ''), ['--force']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--force only applies to --resume or --draft');
+    expect(decrypt(c)).toBe(c.text);
+    expectClean(c, r);
   });
 
   it('validates with --schema (paths and messages, no values) and keeps the rejected text', () => {

@@ -130,11 +130,34 @@ describe('valueLiteral', () => {
     ['{"a":  [1E+2]}', false, '{"a":  [1E+2]}'],
     ['hello', false, '"hello"'],
     ['NaN', false, '"NaN"'],
-    ['{"a": 1,}', false, '"{\\"a\\": 1,}"'],
+    ['x{', false, '"x{"'],
+    ['{"a": 1,}', true, '"{\\"a\\": 1,}"'],
 
     ['12', true, '"12"'],
   ])('%j (string: %s) is %s', (raw, asString, expected) => {
     expect(valueLiteral(raw, asString)).toBe(expected);
+  });
+
+  // Starts like an object, an array or a string: meant as JSON, so a typo is an error, not a string.
+  it.each([
+    ['{"a":[1}', 1, 8],
+    ['{"z": HUNTER2VAL}', 1, 7],
+    ['{"a": 1,}', 1, 9],
+    ['[1,', 1, 4],
+    ['\n  {"a":\n  }', 3, 3],
+    ['"unterminated', 1, 1],
+    ['"a" b', 1, 5],
+  ])('refuses %j: ERR_INVALID_JSON at line %i, column %i, with a --string hint and not the text', (raw, line, column) => {
+    let error: unknown;
+    try {
+      valueLiteral(raw, false);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'ERR_INVALID_JSON', line, column });
+    expect((error as { hint?: string }).hint).toContain('--string');
+    expect((error as Error).message).not.toContain('HUNTER2VAL');
+    expect(valueLiteral(raw, true)).toBe(JSON.stringify(raw));
   });
 
   it('refuses a VALUE that repeats a key', () => {

@@ -86,6 +86,23 @@ describe('numbers as written', () => {
   });
 });
 
+describe('set: a VALUE that looks like JSON but is not', () => {
+  it.each([['{"a":[1}'], ['{"z": HUNTER2VAL}'], ['"broken']])('%j exits 1 (ERR_INVALID_JSON), stores nothing, never echoes it; --string stores it as text', (value) => {
+    const d = newDir();
+    makeKeyFile(d);
+    expect(runCli(['set', 'c.enc', 'keep', '1'], { cwd: d }).status).toBe(0);
+    const r = runCli(['set', 'c.enc', 'j', value], { cwd: d });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/the value is not valid JSON: .* at line 1, column \d+ \[ERR_INVALID_JSON\]/);
+    expect(r.stderr).toContain('pass --string (-s) to store VALUE as text');
+    expect(r.stderr + r.stdout).not.toContain(value);
+    expect(r.stderr + r.stdout).not.toContain('HUNTER2VAL');
+    expect(runCli(['decrypt', 'c.enc'], { cwd: d }).stdout).toBe('{\n  "keep": 1\n}\n');
+    expect(runCli(['set', 'c.enc', 'j', '--string', value], { cwd: d }).status).toBe(0);
+    expect(runCli(['get', 'c.enc', 'j'], { cwd: d }).stdout).toBe(`${value}\n`);
+  });
+});
+
 describe('files Python wrote', () => {
   it('a one-line file stays one line and readable by Python after set and unset', () => {
     const d = newDir();

@@ -14,10 +14,12 @@ interface Flags extends KeyFlags {
   resume?: boolean;
   draft?: string;
   discardDraft?: boolean;
+  force?: boolean;
 }
 
 export default async function edit(config: string, flags: Flags): Promise<number> {
   if (flags.resume && flags.discardDraft) throw new UsageError('give --resume or --discard-draft, not both');
+  if (flags.force && !flags.resume && flags.draft === undefined) throw new UsageError('--force only applies to --resume or --draft (to save a draft over a config that changed since)');
   if (flags.draft !== undefined && flags.discardDraft) throw new UsageError('--draft names a draft to resume; it cannot be combined with --discard-draft');
 
   const validate = flags.schema === undefined ? undefined : await loadValidator(flags.schema);
@@ -35,6 +37,7 @@ export default async function edit(config: string, flags: Flags): Promise<number
       ...(flags.resume ? { resume: true } : {}),
       ...(flags.draft !== undefined ? { draft: flags.draft } : {}),
       ...(flags.discardDraft ? { discardDraft: true } : {}),
+      ...(flags.force ? { force: true } : {}),
       io: terminalIo(),
       commands: {
         resume: (draft) =>

@@ -383,7 +383,9 @@ export function locateValue(text: string, path: string, source = 'config'): Valu
 /**
  * The JSON text a command-line VALUE stands for: VALUE itself (without surrounding whitespace) when it
  * is JSON, so numbers, objects and arrays are stored exactly as typed; otherwise, or with `asString`,
- * VALUE as a JSON string. A VALUE that is JSON but repeats a key is refused (DuplicateKey).
+ * VALUE as a JSON string. A VALUE that is JSON but repeats a key is refused (DuplicateKey); one that
+ * starts with `{`, `[` or `"` (after whitespace) but is not JSON is refused (InvalidJson, with a hint
+ * to pass --string).
  */
 export function valueLiteral(raw: string, asString: boolean, source = 'the value'): string {
   if (asString) return JSON.stringify(raw);
@@ -392,8 +394,19 @@ export function valueLiteral(raw: string, asString: boolean, source = 'the value
     walkJson(trimmed, source, {});
   } catch (e) {
     // JSON nested too deep is still meant as JSON: storing it as a string would change what was typed.
-    if (e instanceof InvalidJson && !e.message.includes(TOO_DEEP)) return JSON.stringify(raw);
-    throw e;
+    if (!(e instanceof InvalidJson) || e.message.includes(TOO_DEEP)) throw e;
+    // A VALUE that starts like an object, an array or a string was meant as JSON: a typo in it must not
+    // turn it into a string silently. The error gives line and column, never the text.
+    if (/^[{["]/.test(trimmed)) {
+      let positioned = e;
+      try {
+        walkJson(raw, source, {}); // the same error, its line and column counted in VALUE as given
+      } catch (inRaw) {
+        if (inRaw instanceof InvalidJson) positioned = inRaw;
+      }
+      throw Object.assign(positioned, { hint: 'fix the JSON, or pass --string (-s) to store VALUE as text exactly as given' });
+    }
+    return JSON.stringify(raw);
   }
   assertNoDuplicateKeys(trimmed, source);
   return trimmed;

@@ -20,6 +20,11 @@ export interface Draft {
   text: string;
   /** tokenId of the config the edit started from; null: it did not exist; undefined: unknown. */
   base: string | null | undefined;
+  /**
+   * The plaintext of the config the edit started from, when the draft records it (drafts since this
+   * field was added): a rewrite that kept the content (a key rotation) is then not a change.
+   */
+  baseText?: string;
   /** When the draft was written (Unix seconds). */
   timestamp: number;
 }
@@ -48,21 +53,25 @@ export function readDraft(path: string, ring: KeyRing): Draft {
   const plaintext = plaintextToText(bytes, `draft ${path}`);
   let text = plaintext;
   let base: string | null | undefined;
+  let baseText: string | undefined;
   try {
-    const envelope = JSON.parse(plaintext) as { format?: unknown; base?: unknown; text?: unknown };
+    const envelope = JSON.parse(plaintext) as { format?: unknown; base?: unknown; baseText?: unknown; text?: unknown };
     if (envelope?.format === FORMAT && typeof envelope.text === 'string') {
       text = envelope.text;
       base = typeof envelope.base === 'string' ? envelope.base : envelope.base === null ? null : undefined;
+      if (typeof envelope.baseText === 'string') baseText = envelope.baseText;
     }
   } catch {
     // Not our envelope: a hand-made draft is plain text to resume, of unknown origin.
   }
-  return { path, token, text, base, timestamp };
+  return { path, token, text, base, timestamp, ...(baseText === undefined ? {} : { baseText }) };
 }
 
 export interface KeepDraftOptions {
   /** tokenId of the config the edit started from. */
   base: string | null;
+  /** The plaintext of that config (it is encrypted with the draft, like the text). */
+  baseText?: string;
   /** The draft this edit resumed: it is replaced, unless someone else replaced it meanwhile. */
   replace?: { path: string; token: string };
 }
@@ -72,7 +81,7 @@ export interface KeepDraftOptions {
  * start from — that would lose someone's edit — but takes the next free `<config>.draft.N` instead.
  */
 export function keepDraft(config: string, text: string, ring: KeyRing, options: KeepDraftOptions): string {
-  const sealed = ring.multi.encrypt(JSON.stringify({ format: FORMAT, config: basename(config), base: options.base, text })) + '\n';
+  const sealed = ring.multi.encrypt(JSON.stringify({ format: FORMAT, config: basename(config), base: options.base, ...(options.baseText === undefined ? {} : { baseText: options.baseText }), text })) + '\n';
   const write = (path: string, exclusive: boolean) => writeFileAtomic(path, sealed, { mode: 0o600, keepMode: false, exclusive, label: `draft ${path}` });
   const replace = options.replace;
   if (replace !== undefined && currentToken(replace.path) === replace.token) {

@@ -51,6 +51,11 @@ export interface EditOptions {
   draft?: string;
   /** Delete the config's drafts first. */
   discardDraft?: boolean;
+  /**
+   * Resume a draft made from another version of the config (or of unknown origin) without a terminal to
+   * ask on: saving it then replaces the current version. Without it such a resume is refused.
+   */
+  force?: boolean;
   io: EditIo;
   /** The command lines hints suggest (the caller knows its options): resume a draft, or finish from a kept file. */
   commands: { resume(draft: string): string; finish(file: string): string };
@@ -113,7 +118,7 @@ export async function editConfig(config: string, options: EditOptions): Promise<
   let resumed: Draft | undefined;
   if (options.resume === true || options.draft !== undefined) {
     resumed = readDraft(options.draft ?? draftPathFor(config), target.ring);
-    if (!(await acceptStaleDraft(config, target, resumed, io))) {
+    if (!(await acceptStaleDraft(config, target, resumed, options))) {
       throw new Aborted(`${config} was not changed`, { hint: `the draft ${resumed.path} is still there` });
     }
   } else {
@@ -232,11 +237,17 @@ function unsaved(session: Session, text: string): boolean {
 function keep(session: Session, text: string): string {
   const { config, target, resumed } = session;
   const path = keepDraft(config, text, target.ring, {
-    base: tokenId(target.baseToken),
+    ...baseOf(session),
     ...(resumed ? { replace: { path: resumed.path, token: resumed.token } } : {}),
   });
   session.settled = true;
   return path;
+}
+
+/** The version of the config this session opened: what a later resume compares the config on disk with. */
+function baseOf(session: Session): { base: string | null; baseText?: string } {
+  const { target } = session;
+  return target.exists ? { base: tokenId(target.baseToken), baseText: target.baseText } : { base: null };
 }
 
 type Kept = { draft: string } | { file: string; dir: string; reason: string };
@@ -361,16 +372,28 @@ function editorError(e: NodeJS.ErrnoException, cmd: EditorCommand): Error {
   return new FileAccessError(`editor ${cmd.file} could not be started (${e.code ?? 'error'})`, { cause: e, hint });
 }
 
-/** --resume of a draft made from another version of the config than the one on disk now. */
-async function acceptStaleDraft(config: string, target: EditTarget, draft: Draft, io: EditIo): Promise<boolean> {
+/**
+ * --resume of a draft made from another version of the config than the one on disk (or of unknown
+ * origin): saving it would replace changes the draft never saw. On a terminal the user is asked; without
+ * one the resume is refused (the draft stays) unless --force says to replace that version.
+ */
+async function acceptStaleDraft(config: string, target: EditTarget, draft: Draft, options: EditOptions): Promise<boolean> {
+  const { io } = options;
   if (draft.base === tokenId(target.baseToken)) return true;
+  // Re-encrypted (a key rotation) but the same text: nothing the draft would replace.
+  if (target.exists && draft.baseText !== undefined && draft.baseText === target.baseText) return true;
   const what =
     draft.base === undefined
       ? `cannot tell which version of ${config} the draft ${draft.path} was made from`
       : `${config} ${target.exists ? 'changed' : 'was deleted'} since the draft ${draft.path} was made (another edit, a git pull)`;
   if (!io.interactive) {
-    io.warn(`${what}; saving the draft replaces that version`);
-    return true;
+    if (options.force === true) {
+      io.warn(`${what}; --force: saving the draft replaces that version`);
+      return true;
+    }
+    throw new ConcurrentModification(`${what}; saving the draft would replace that version, so it was not opened`, {
+      hint: `the draft is still there: look at the current version (\`fcfg decrypt ${config}\`), then resume on a terminal to be asked, or add --force to replace it with the draft`,
+    });
   }
   return io.prompts.confirmStaleDraft(`${what}. Saving the draft replaces that version. Open it anyway?`);
 }
@@ -404,7 +427,7 @@ async function handleExistingDrafts(config: string, target: EditTarget, options:
     io.info(`discarded ${main}`);
     return undefined;
   }
-  if (choice === 'cancel' || !(await acceptStaleDraft(config, target, draft, io))) {
+  if (choice === 'cancel' || !(await acceptStaleDraft(config, target, draft, options))) {
     throw new Aborted(`${config} was not changed`, { hint: `the draft ${main} is still there` });
   }
   return draft;
