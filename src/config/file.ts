@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { FileNotFound, InvalidToken, MalformedConfigFile, TokenExpired, WrongKey } from '../errors.js';
-import { checkTime, decodeTokenShape } from '../fernet/fernet.js';
+import { checkTime, isTokenShape } from '../fernet/fernet.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { fileError } from '../fs/errors.js';
 import { MAX_CONFIG_FILE_BYTES, readRegularFile } from '../fs/read.js';
@@ -98,7 +98,7 @@ function isPythonBytesRepr(text: string): boolean {
 
 /** Structure only, no key: version byte, minimum length, whole blocks. Public facts about any token. */
 function isTokenShaped(token: string): boolean {
-  return decodeTokenShape(token) !== undefined;
+  return isTokenShape(token);
 }
 
 /**
@@ -171,6 +171,12 @@ export function sealConfigText(text: string, ring: KeyRing, source = 'config'): 
   return ring.multi.encrypt(text) + '\n';
 }
 
+/** sealConfigText as the bytes of the file: a large config's token is never held as a string as well. */
+export function sealConfigBytes(text: string, ring: KeyRing, source = 'config'): Buffer {
+  assertNoDuplicateKeys(text, source);
+  return ring.multi.encryptToBytes(text, '\n');
+}
+
 export interface WriteOptions {
   /** Mode for a new file (default 0600); an existing file keeps its mode. */
   mode?: number;
@@ -180,7 +186,7 @@ export interface WriteOptions {
 
 /** Encrypts JSON text under the ring's primary key and writes it atomically (through links, keeping mode and owner). */
 export function writeConfig(path: string, text: string, ring: KeyRing, options: WriteOptions = {}): void {
-  writeFileAtomic(path, sealConfigText(text, ring, path), { mode: options.mode ?? 0o600, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
+  writeFileAtomic(path, sealConfigBytes(text, ring, path), { mode: options.mode ?? 0o600, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
 }
 
 /** Where a key source wants warnings to go (KeyOptions.onWarning), if anywhere. */
@@ -210,10 +216,12 @@ export async function updateConfig(path: string, keys: KeySource, change: (text:
     path,
     () => {
       const create = options.createWith !== undefined && stampOf(path) === undefined;
-      const text = create ? options.createWith! : openConfigText(path, ring, options);
+      let text: string | undefined = create ? options.createWith! : openConfigText(path, ring, options);
       const next = change(text);
       // A new file is written even when `change` returns the starting text: the user asked for it.
       if (!create && next === text) return false;
+      // Not held while sealing: once `next` is flattened the old text can go (50 MB for a 50 MB config).
+      text = undefined;
       writeConfig(path, next, ring, onWarning ? { onWarning } : {});
       return true;
     },
