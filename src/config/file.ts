@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { FileNotFound, InvalidToken, MalformedConfigFile, TokenExpired, WrongKey } from '../errors.js';
-import { checkTime, decodeTokenShape } from '../fernet/fernet.js';
+import { checkTime, isTokenShape } from '../fernet/fernet.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { fileError } from '../fs/errors.js';
 import { MAX_CONFIG_FILE_BYTES, readRegularFile } from '../fs/read.js';
@@ -69,15 +69,14 @@ export function sameStamp(a: FileStamp | undefined, b: FileStamp | undefined): b
  * MAX_CONFIG_FILE_BYTES: a FIFO or device gets an error at once instead of a hang.
  */
 export function readToken(path: string): string {
-  let raw: string;
+  let raw: Buffer;
   try {
-    raw = readRegularFile(path, path, MAX_CONFIG_FILE_BYTES).data.toString('latin1');
+    raw = readRegularFile(path, path, MAX_CONFIG_FILE_BYTES).data;
   } catch (e) {
     if (e instanceof FileNotFound) throw new FileNotFound(`${path} does not exist`, { cause: e, hint: 'create it with `fcfg encrypt` or `fcfg set`' });
     throw e;
   }
-  // Read as latin1, a UTF-8 BOM is these three characters.
-  const token = raw.replace(/[\t\n\v\f\r ]+|\xef\xbb\xbf/g, '');
+  const token = tokenOf(raw);
   if (token === '') throw new MalformedConfigFile(`${path} is empty`, { hint: 'restore it from version control' });
   if (!isTokenShaped(token)) {
     if (isPythonBytesRepr(token)) {
@@ -90,6 +89,24 @@ export function readToken(path: string): string {
   return token;
 }
 
+/** ASCII whitespace, and the first byte of a UTF-8 BOM. */
+const NOT_TOKEN_BYTES = [0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xef];
+
+/**
+ * The file's content without whitespace and BOMs. The usual file — one token and a line break — becomes
+ * one string straight from the bytes: a 67 MB token is not held twice more (as read, then as replaced).
+ */
+function tokenOf(raw: Buffer): string {
+  let start = 0;
+  let end = raw.length;
+  while (start < end && NOT_TOKEN_BYTES.includes(raw[start]!) && raw[start] !== 0xef) start++;
+  while (end > start && NOT_TOKEN_BYTES.includes(raw[end - 1]!) && raw[end - 1] !== 0xef) end--;
+  const inner = raw.subarray(start, end);
+  if (NOT_TOKEN_BYTES.every((b) => inner.indexOf(b) === -1)) return inner.toString('latin1');
+  // Read as latin1, a UTF-8 BOM is these three characters.
+  return raw.toString('latin1').replace(/[\t\n\v\f\r ]+|\xef\xbb\xbf/g, '');
+}
+
 /** `b'gAAAA...'`: what `f.write(str(token))` writes in Python 3. */
 function isPythonBytesRepr(text: string): boolean {
   const m = /^b(['"])([^'"]*)\1$/.exec(text);
@@ -98,7 +115,7 @@ function isPythonBytesRepr(text: string): boolean {
 
 /** Structure only, no key: version byte, minimum length, whole blocks. Public facts about any token. */
 function isTokenShaped(token: string): boolean {
-  return decodeTokenShape(token) !== undefined;
+  return isTokenShape(token);
 }
 
 /**
@@ -171,6 +188,12 @@ export function sealConfigText(text: string, ring: KeyRing, source = 'config'): 
   return ring.multi.encrypt(text) + '\n';
 }
 
+/** sealConfigText as the bytes of the file: a large config's token is never held as a string as well. */
+export function sealConfigBytes(text: string, ring: KeyRing, source = 'config'): Buffer {
+  assertNoDuplicateKeys(text, source);
+  return ring.multi.encryptToBytes(text, '\n');
+}
+
 export interface WriteOptions {
   /** Mode for a new file (default 0600); an existing file keeps its mode. */
   mode?: number;
@@ -180,7 +203,7 @@ export interface WriteOptions {
 
 /** Encrypts JSON text under the ring's primary key and writes it atomically (through links, keeping mode and owner). */
 export function writeConfig(path: string, text: string, ring: KeyRing, options: WriteOptions = {}): void {
-  writeFileAtomic(path, sealConfigText(text, ring, path), { mode: options.mode ?? 0o600, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
+  writeFileAtomic(path, sealConfigBytes(text, ring, path), { mode: options.mode ?? 0o600, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
 }
 
 /** Where a key source wants warnings to go (KeyOptions.onWarning), if anywhere. */
@@ -210,10 +233,12 @@ export async function updateConfig(path: string, keys: KeySource, change: (text:
     path,
     () => {
       const create = options.createWith !== undefined && stampOf(path) === undefined;
-      const text = create ? options.createWith! : openConfigText(path, ring, options);
+      let text: string | undefined = create ? options.createWith! : openConfigText(path, ring, options);
       const next = change(text);
       // A new file is written even when `change` returns the starting text: the user asked for it.
       if (!create && next === text) return false;
+      // Not held while sealing: once `next` is flattened the old text can go (50 MB for a 50 MB config).
+      text = undefined;
       writeConfig(path, next, ring, onWarning ? { onWarning } : {});
       return true;
     },

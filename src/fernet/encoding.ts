@@ -8,6 +8,55 @@ export function encodeBase64Url(bytes: Uint8Array): string {
   return s + PAD[s.length % 4];
 }
 
+/** Input bytes per slice of the chunked coders: a multiple of 3, so the slices' base64 joins seamlessly. */
+const SLICE_BYTES = 3 << 18;
+
+/**
+ * encodeBase64Url straight into ASCII bytes, with `suffix` (ASCII) appended: a large token is never held
+ * as a string as well (a 50 MB config's token is 67 MB; as a string, then as the bytes written, twice that).
+ */
+export function encodeBase64UrlBytes(bytes: Buffer, suffix = ''): Buffer {
+  const chars = Math.ceil(bytes.length / 3) * 4;
+  const out = Buffer.allocUnsafe(chars + suffix.length);
+  let pos = 0;
+  for (let i = 0; i < bytes.length; i += SLICE_BYTES) {
+    pos += out.write(bytes.subarray(i, i + SLICE_BYTES).toString('base64url'), pos, 'latin1');
+  }
+  out.fill(61 /* = */, pos, chars);
+  out.write(suffix, chars, 'latin1');
+  return out;
+}
+
+/**
+ * Whether decodeBase64Url would accept the input, and the length of what it would return (-1 if not),
+ * without building the decoded bytes: slice by slice, each slice checked as decodeBase64Url checks the
+ * whole. `first` receives the first decoded slice (for a caller that looks at a header).
+ */
+export function base64UrlDecodedLength(input: string, first?: (head: Buffer) => void): number {
+  let s = input.trim();
+  let end = s.length;
+  if (end > 0 && s.charCodeAt(end - 1) === 61 /* = */) {
+    end--;
+    if (end > 0 && s.charCodeAt(end - 1) === 61) end--;
+    if (s.length % 4 !== 0) return -1;
+  }
+  if (end % 4 === 1) return -1;
+  const eq = s.indexOf('=');
+  if (s.indexOf('+') !== -1 || s.indexOf('/') !== -1 || (eq !== -1 && eq < end)) return -1;
+  const step = (SLICE_BYTES / 3) * 4;
+  let total = 0;
+  for (let i = 0; i < end; i += step) {
+    const n = Math.min(step, end - i);
+    const part = Buffer.from(s.slice(i, i + n), 'base64url');
+    // Node's decoder skips characters outside the alphabet: any of them shortens this slice.
+    if (part.length !== Math.floor((n * 3) / 4)) return -1;
+    if (i === 0) first?.(part);
+    total += part.length;
+  }
+  if (end === 0) first?.(Buffer.alloc(0));
+  return total;
+}
+
 /**
  * Strict url-safe base64 decoding: surrounding whitespace is trimmed, then only `A-Z a-z 0-9 - _` with
  * optional correct `=` padding is accepted. Returns `undefined` for anything else, never throws.

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { InvalidToken } from '../errors.js';
-import { decodeBase64Url, encodeBase64Url } from './encoding.js';
+import { base64UrlDecodedLength, decodeBase64Url, encodeBase64Url, encodeBase64UrlBytes } from './encoding.js';
 import { decodeKey } from './key.js';
 
 export interface EncryptOptions {
@@ -21,6 +21,8 @@ const VERSION = 0x80;
 const HEADER = 1 + 8 + 16; // version, timestamp, IV
 const MAC = 32;
 const BLOCK = 16;
+/** Bytes per cipher.update call when encrypting or decrypting in place: a multiple of BLOCK. */
+const CHUNK = 1 << 20;
 /** Python's _MAX_CLOCK_SKEW: tokens more than this far in the future are rejected when a ttl is given. */
 const MAX_CLOCK_SKEW = 60n;
 
@@ -99,26 +101,44 @@ export class Fernet {
     if (options.iv === undefined) iv = randomIv();
     else if (options.iv instanceof Uint8Array && options.iv.length === 16) iv = options.iv;
     else throw new TypeError('"iv" expected Uint8Array of length 16');
-    return this.encryptAt(plaintextBytes(data), timestamp, iv);
+    return this.encryptAt(typeof data === 'string' ? data : plaintextBytes(data), timestamp, iv);
   }
 
   /** @internal Encrypts with an explicit timestamp; MultiFernet.rotate uses it to keep the original time. */
-  encryptAt(plaintext: Buffer, timestamp: bigint, iv: Uint8Array): string {
-    const cipher = createCipheriv('aes-128-cbc', this.#encryptionKey, iv);
-    const body = cipher.update(plaintext);
-    const last = cipher.final();
-    // One output buffer: header, ciphertext and MAC are laid down in place, and the HMAC is fed the
-    // region it covers without another copy.
-    const ctLength = body.length + last.length;
+  encryptAt(plaintext: string | Buffer, timestamp: bigint, iv: Uint8Array): string {
+    return encodeBase64Url(this.#seal(plaintext, timestamp, iv));
+  }
+
+  /**
+   * @internal Like encrypt, but returns the token as ASCII bytes followed by `suffix`: a large config is
+   * written without ever holding its token as a string too.
+   */
+  encryptToBytes(data: string | Uint8Array, suffix = ''): Buffer {
+    return encodeBase64UrlBytes(this.#seal(typeof data === 'string' ? data : plaintextBytes(data), BigInt(clock()), randomIv()), suffix);
+  }
+
+  /**
+   * The raw token in one buffer: the plaintext is encoded (or copied) straight into its place, padded,
+   * and encrypted there chunk by chunk, then the HMAC is appended. Peak memory is the token's size, not
+   * the three or four copies (UTF-8 bytes, ciphertext, joined token) a plain cipher.update would take.
+   */
+  #seal(plaintext: string | Buffer, timestamp: bigint, iv: Uint8Array): Buffer {
+    const n = typeof plaintext === 'string' ? Buffer.byteLength(plaintext, 'utf8') : plaintext.length;
+    const ctLength = (Math.floor(n / BLOCK) + 1) * BLOCK; // PKCS7 always adds 1 to 16 bytes
     const out = Buffer.allocUnsafe(HEADER + ctLength + MAC);
     out[0] = VERSION;
     out.writeBigUInt64BE(timestamp, 1);
     out.set(iv, 9);
-    out.set(body, HEADER);
-    out.set(last, HEADER + body.length);
-    const signed = out.subarray(0, HEADER + ctLength);
-    createHmac('sha256', this.#signingKey).update(signed).digest().copy(out, HEADER + ctLength);
-    return encodeBase64Url(out);
+    if (typeof plaintext === 'string') out.write(plaintext, HEADER, n, 'utf8');
+    else plaintext.copy(out, HEADER);
+    out.fill(ctLength - n, HEADER + n, HEADER + ctLength);
+    // CBC reads each plaintext block before the ciphertext overwrites it, so in place is safe.
+    const cipher = createCipheriv('aes-128-cbc', this.#encryptionKey, iv).setAutoPadding(false);
+    const end = HEADER + ctLength;
+    for (let p = HEADER; p < end; p += CHUNK) cipher.update(out.subarray(p, Math.min(p + CHUNK, end))).copy(out, p);
+    cipher.final();
+    createHmac('sha256', this.#signingKey).update(out.subarray(0, end)).digest().copy(out, end);
+    return out;
   }
 
   decrypt(token: string | Uint8Array, options: DecryptOptions = {}): Buffer {
@@ -150,18 +170,24 @@ export class Fernet {
     return { timestamp: data.readBigUInt64BE(1), data };
   }
 
-  /** @internal Decrypts a token whose HMAC verify() has already checked. */
+  /**
+   * @internal Decrypts a token whose HMAC verify() has already checked. The plaintext is written over
+   * `data` (from its start, chunk by chunk behind the ciphertext already read), so decrypting needs no
+   * second buffer of the token's size; `data` is consumed and the plaintext is a view into it.
+   */
   decryptVerified(data: Buffer): Buffer {
-    let plaintext: Buffer;
+    const end = data.length - MAC;
+    let length = 0;
     try {
       // PKCS7 padding is checked below instead of by OpenSSL: with its own check OpenSSL holds the last
-      // block back from update(), and joining update() and final() copied the whole plaintext once more.
+      // block back from update(), and the output would no longer follow the input chunk for chunk.
       const decipher = createDecipheriv('aes-128-cbc', this.#encryptionKey, data.subarray(9, HEADER)).setAutoPadding(false);
-      plaintext = decipher.update(data.subarray(HEADER, data.length - MAC));
+      for (let p = HEADER; p < end; p += CHUNK) length += decipher.update(data.subarray(p, Math.min(p + CHUNK, end))).copy(data, length);
       decipher.final();
     } catch (cause) {
       throw new InvalidToken({ cause });
     }
+    const plaintext = data.subarray(0, length);
     // The rule OpenSSL applies: the last byte n is 1 to 16 and the last n bytes all equal n. The HMAC is
     // already verified, so this cannot serve as a padding oracle; a bad pad is one more token failure.
     const pad = plaintext[plaintext.length - 1]!;
@@ -181,6 +207,18 @@ export function decodeTokenShape(token: string): Buffer | undefined {
     return undefined;
   }
   return data;
+}
+
+/**
+ * @internal The check of decodeTokenShape without keeping the decoded token: slice by slice, so testing
+ * a 67 MB token's shape costs a slice's memory, not 50 MB.
+ */
+export function isTokenShape(token: string): boolean {
+  let version = -1;
+  const length = base64UrlDecodedLength(token, (head) => {
+    version = head.length > 0 ? head[0]! : -1;
+  });
+  return length >= HEADER + BLOCK + MAC && version === VERSION && (length - HEADER - MAC) % BLOCK === 0;
 }
 
 /** @internal The ttl rules of Python's Fernet, on full 64-bit timestamps. */

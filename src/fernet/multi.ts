@@ -19,6 +19,11 @@ export class MultiFernet {
     return this.fernets[0]!.encrypt(data, options);
   }
 
+  /** @internal The token as ASCII bytes followed by `suffix` (see Fernet.encryptToBytes). */
+  encryptToBytes(data: string | Uint8Array, suffix = ''): Buffer {
+    return this.fernets[0]!.encryptToBytes(data, suffix);
+  }
+
   decrypt(token: string | Uint8Array, options: DecryptOptions = {}): Buffer {
     const { plaintext, verified } = this.open(token);
     try {

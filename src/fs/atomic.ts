@@ -82,6 +82,30 @@ export function resolveTarget(path: string, label = path): string {
   }
 }
 
+/** UTF-16 code units per slice when writing a string: its UTF-8 bytes, at most 3 MiB, are the only copy. */
+const STRING_SLICE = 1 << 20;
+
+function writeBytes(fd: number, buf: Uint8Array, position: number): number {
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, position + off);
+  return position + off;
+}
+
+/**
+ * Writes a string as UTF-8 slice by slice instead of encoding it whole (a 50 MB config was 50 MB more).
+ * A slice never ends between the two halves of a surrogate pair, which alone would encode as U+FFFD.
+ */
+function writeString(fd: number, text: string): void {
+  let position = 0;
+  for (let i = 0; i < text.length; ) {
+    let end = Math.min(i + STRING_SLICE, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    position = writeBytes(fd, Buffer.from(text.slice(i, end), 'utf8'), position);
+    i = end;
+  }
+}
+
 /**
  * Writes a file so that a crash or kill at any instant leaves either the old or the new content: the data
  * goes to a temp file beside the real target (same file system), is fsynced, then renamed over it, and
@@ -135,11 +159,10 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
       if (mine.uid !== owner.uid || mine.gid !== owner.gid) fchownSync(fd, owner.uid, owner.gid);
     }
     fchmodSync(fd, mode); // exact mode, whatever the umask (and after chown, which may clear set-id bits)
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let off = 0;
     // Positional writes (pwrite): the temp file is new, and our data writes stay apart from the event
     // loop's own write() calls, which the fault-injection tests must not hit.
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, off);
+    if (typeof data === 'string') writeString(fd, data);
+    else writeBytes(fd, data, 0);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { openToken, plaintextToText } from '../config/file.js';
 import { findDuplicateKeys, parseTree, valueOf } from '../config/tree.js';
-import { decodeTokenShape } from '../fernet/fernet.js';
+import { isTokenShape } from '../fernet/fernet.js';
 import { resolveKeyRing, type KeyOptions } from '../keys/resolve.js';
 import type { KeyRing } from '../keys/ring.js';
 import { canonicalLiteral, literalOf } from './canonical.js';
@@ -50,7 +50,7 @@ export async function textconv(file: string, options: TextconvOptions = {}): Pro
 
 function decryptForDiff(file: string, raw: Buffer, options: TextconvOptions): string | undefined {
   const token = raw.toString('latin1').trim();
-  if (decodeTokenShape(token) === undefined) return undefined;
+  if (!isTokenShape(token)) return undefined;
   const keys: KeyOptions = { ...options.keys, onWarning: () => {} };
   for (const ring of candidateRings(file, keys, options.cwd ?? process.cwd())) {
     try {
