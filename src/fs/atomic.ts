@@ -8,7 +8,6 @@ import {
   linkSync,
   lstatSync,
   openSync,
-  readlinkSync,
   realpathSync,
   renameSync,
   statSync,
@@ -18,7 +17,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FileAccessError, FileExists, FileNotFound, UsageError } from '../errors.js';
-import { fileError } from './errors.js';
+import { danglingLinkError, fileError } from './errors.js';
 import { fileKind } from './read.js';
 
 export interface AtomicWriteOptions {
@@ -57,15 +56,7 @@ export function resolveTarget(path: string, label = path): string {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(e, label);
   }
-  if (link?.isSymbolicLink()) {
-    let to = '';
-    try {
-      to = ` to ${readlinkSync(path)}`;
-    } catch {
-      // the message is clear enough without it
-    }
-    throw new FileNotFound(`${label} is a symbolic link${to}, which does not exist (a dangling link)`, { hint: 'create the file it points to, or replace the link' });
-  }
+  if (link?.isSymbolicLink()) throw danglingLinkError(path, label) ?? new FileNotFound(`${label} does not exist`);
   try {
     return join(realpathSync(dirname(path)), basename(path));
   } catch (e) {
