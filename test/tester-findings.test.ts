@@ -1,7 +1,8 @@
-import { symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileError } from '../src/fs/errors.js';
+import { withLock } from '../src/fs/lock.js';
 import { makeKeyFile, runCli, useTempDirs } from './helpers/cli.js';
 
 const fresh = useTempDirs('fcfg-findings-');
@@ -34,5 +35,57 @@ describe('a dangling key link is named as one, like a dangling config link', () 
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('dk.key is a symbolic link to missing.key, which does not exist (a dangling link) [ERR_FILE_NOT_FOUND]');
     expect(r.stderr).toContain('hint: create the file it points to, or replace the link');
+  });
+});
+
+describe('temp files left by a killed writer', () => {
+  /** A config and key ring with a fake leftover temp of each (the name shape of tempPathFor), aged `ageS` seconds. */
+  function withLeftovers(ageS: number) {
+    const d = fresh();
+    makeKeyFile(d, 'secret.key');
+    expect(runCli(['encrypt', '-', '-o', 'c.enc'], { cwd: d, input: '{"a":1}' }).status).toBe(0);
+    const keyTmp = join(d, '.secret.key.0123456789ab.tmp');
+    const encTmp = join(d, '.c.enc.ba9876543210.tmp');
+    copyFileSync(join(d, 'secret.key'), keyTmp);
+    copyFileSync(join(d, 'c.enc'), encTmp);
+    const then = new Date(Date.now() - ageS * 1000);
+    for (const p of [keyTmp, encTmp]) utimesSync(p, then, then);
+    return { d, keyTmp, encTmp };
+  }
+
+  it('check reports a key file\'s as an error and a config\'s as a warning', () => {
+    const { d } = withLeftovers(0);
+    const r = runCli(['check', '--json'], { cwd: d });
+    expect(r.status).toBe(1);
+    const found = (JSON.parse(r.stdout) as { problems: { check: string; severity: string; path: string; hint?: string }[] }).problems.filter((p) => p.check === 'leftover-temp');
+    expect(found.map(({ severity, path }) => ({ severity, path }))).toEqual([
+      { severity: 'warning', path: '.c.enc.ba9876543210.tmp' },
+      { severity: 'error', path: '.secret.key.0123456789ab.tmp' },
+    ]);
+    expect(found[1]!.hint).toContain('rm .secret.key.0123456789ab.tmp');
+  });
+
+  it.each([
+    ['keygen --add', ['keygen', '--add'], 'keyTmp'],
+    ['set', ['set', 'c.enc', 'b', '2'], 'encTmp'],
+  ] as const)('the next locked write (%s) removes its target\'s old leftovers', (_name, args, which) => {
+    const t = withLeftovers(120);
+    expect(runCli([...args], { cwd: t.d }).status).toBe(0);
+    expect(existsSync(t[which])).toBe(false);
+    // the other target's leftover is not this writer's business
+    expect(existsSync(t[which === 'keyTmp' ? 'encTmp' : 'keyTmp'])).toBe(true);
+    expect(readdirSync(t.d).filter((n) => n.endsWith('.tmp') || n.endsWith('.lock'))).toHaveLength(1);
+  });
+
+  it('a young temp (a live writer\'s, maybe unlocked) and other names are left alone', async () => {
+    const d = fresh();
+    const target = join(d, 'c.enc');
+    writeFileSync(target, 'x');
+    const keep = ['.c.enc.0123456789ab.tmp', '.c.enc.lock.0123456789ab.tmp', '.c.enc.xyz.tmp', 'c.enc.0123456789ab.tmp', '.d.enc.0123456789ab.tmp'];
+    const old = new Date(Date.now() - 120_000);
+    for (const n of keep) writeFileSync(join(d, n), 'x');
+    for (const n of keep.slice(1)) utimesSync(join(d, n), old, old);
+    await withLock(target, () => undefined);
+    expect(readdirSync(d).sort()).toEqual([...keep, 'c.enc'].sort());
   });
 });
