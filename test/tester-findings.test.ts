@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileError } from '../src/fs/errors.js';
 import { withLock } from '../src/fs/lock.js';
+import { generateHybridIdentity, generateIdentity } from 'age-encryption';
 import { makeKeyFile, runCli, useTempDirs } from './helpers/cli.js';
+import { useGitSandbox } from './helpers/git.js';
 
 const fresh = useTempDirs('fcfg-findings-');
 
@@ -87,5 +89,36 @@ describe('temp files left by a killed writer', () => {
     for (const n of keep.slice(1)) utimesSync(join(d, n), old, old);
     await withLock(target, () => undefined);
     expect(readdirSync(d).sort()).toEqual([...keep, 'c.enc'].sort());
+  });
+});
+
+describe('age identities', () => {
+  const sandbox = useGitSandbox('fcfg-findings-age-');
+
+  it.each([
+    ['an X25519 identity file', 'ci.txt', (id: string) => `# created: 2026-01-01T00:00:00Z\n# public key: age1xyz\n${id}\n`, 'ci.txt:3:1: age-identity AGE-SECRET-KEY-1***', generateIdentity],
+    ['a post-quantum identity in .env', '.env', (id: string) => `AGE_KEY=${id}\n`, '.env:1:9: age-identity AGE-SECRET-KEY-PQ-1***', generateHybridIdentity],
+  ])('scan finds %s, masked', async (_what, name, content, line, make) => {
+    const d = sandbox.dir();
+    const id = await make();
+    writeFileSync(join(d, name), content(id));
+    const r = sandbox.cli(d, ['scan', '.']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(line);
+    expect(r.stdout + r.stderr).not.toContain(id.slice(id.lastIndexOf('1') + 1, id.lastIndexOf('1') + 12));
+  });
+
+  it('check reports a tracked identity file as an error, and leaves an untracked one and other text alone', async () => {
+    const d = sandbox.repo();
+    const id = await generateIdentity();
+    writeFileSync(join(d, 'ci.txt'), `# public key: age1xyz\n${id}\n`);
+    writeFileSync(join(d, 'notes.txt'), `the key is\n${id}\n`);
+    expect(sandbox.cli(d, ['check']).status).toBe(0);
+    sandbox.git(d, ['add', 'ci.txt', 'notes.txt']);
+    const r = sandbox.cli(d, ['check', '--json']);
+    expect(r.status).toBe(1);
+    const problems = (JSON.parse(r.stdout) as { problems: { check: string; severity: string; path: string }[] }).problems;
+    expect(problems.map(({ check, severity, path }) => ({ check, severity, path }))).toEqual([{ check: 'tracked-key', severity: 'error', path: 'ci.txt' }]);
+    expect(r.stdout).not.toContain(id);
   });
 });

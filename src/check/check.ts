@@ -10,6 +10,7 @@ import { ignoredPaths, topLevel, trackedFiles } from '../git/git.js';
 import { ENV_KEY, ENV_KEY_COMMAND, ENV_KEY_FILE, resolveKeyRing, type KeyOptions } from '../keys/resolve.js';
 import { parseKeyFile, type KeyRing } from '../keys/ring.js';
 import { walk } from '../scan/walk.js';
+import { AGE_SECRET_KEY } from '../scan/rules.js';
 import { isFile } from '../fs/read.js';
 import { tempTargetName } from '../fs/atomic.js';
 import { ringAgreement, ringsOf } from '../age/agreement.js';
@@ -97,7 +98,20 @@ export function runCheck(options: CheckOptions): CheckReport {
     if (!tops.has(dir)) tops.set(dir, topLevel(dir));
     return tops.get(dir);
   };
-  const git = gitStatus(keyFiles.concat(twinsOf(configs)), topOf);
+  const identityFiles = walked.filter((f) => !keyCandidates.has(f) && isAgeIdentityFile(f));
+  const git = gitStatus(keyFiles.concat(identityFiles, twinsOf(configs)), topOf);
+
+  for (const f of identityFiles) {
+    if (git.get(f)?.tracked) {
+      problems.push({
+        check: 'tracked-key',
+        severity: 'error',
+        path: show(f),
+        message: 'age identity file (age secret keys) is tracked by git',
+        hint: `untrack it (git rm --cached ${show(f)}), add it to .gitignore, and replace the identity: it is in the history`,
+      });
+    }
+  }
 
   for (const k of keyFiles) {
     const st = git.get(k);
@@ -177,6 +191,18 @@ function leftoverTemp(path: string, show: (abs: string) => string): Problem | un
     return { check: 'leftover-temp', severity: 'warning', path: show(path), message: `is a temp file left by an interrupted write of ${target}`, hint };
   }
   return undefined;
+}
+
+/** A small file whose lines (besides `#` comments and blank lines) are all age secret keys, as age-keygen writes. */
+function isAgeIdentityFile(path: string): boolean {
+  try {
+    const st = statSync(path);
+    if (!st.isFile() || st.size > 64 * 1024 || st.size < 74) return false;
+    const lines = readFileSync(path, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    return lines.length > 0 && lines.every((l) => AGE_SECRET_KEY.test(l));
+  } catch {
+    return false;
+  }
 }
 
 /** A `.key` file that holds Fernet keys (TLS and other keys are `scan`'s business). */
