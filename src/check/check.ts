@@ -10,10 +10,12 @@ import { ignoredPaths, topLevel, trackedFiles } from '../git/git.js';
 import { ENV_KEY, ENV_KEY_COMMAND, ENV_KEY_FILE, resolveKeyRing, type KeyOptions } from '../keys/resolve.js';
 import { parseKeyFile, type KeyRing } from '../keys/ring.js';
 import { walk } from '../scan/walk.js';
+import { AGE_SECRET_KEY } from '../scan/rules.js';
 import { isFile } from '../fs/read.js';
+import { tempTargetName } from '../fs/atomic.js';
 import { ringAgreement, ringsOf } from '../age/agreement.js';
 
-export type CheckId = 'tracked-key' | 'unignored-key' | 'key-permissions' | 'plaintext-twin' | 'decrypt' | 'key' | 'schema' | 'max-age' | 'duplicate-key' | 'ring';
+export type CheckId = 'tracked-key' | 'unignored-key' | 'key-permissions' | 'plaintext-twin' | 'decrypt' | 'key' | 'schema' | 'max-age' | 'duplicate-key' | 'ring' | 'leftover-temp';
 
 export interface Problem {
   check: CheckId;
@@ -85,13 +87,31 @@ export function runCheck(options: CheckOptions): CheckReport {
   const env = keys.env ?? process.env;
   for (const k of [keys.keyFile, env[ENV_KEY_FILE]]) if (k) keyCandidates.add(resolve(cwd, k));
 
+  for (const f of walked) {
+    const problem = leftoverTemp(f, show);
+    if (problem) problems.push(problem);
+  }
+
   const keyFiles = [...keyCandidates].filter(isFernetKeyFile).sort();
   const topOf = (abs: string) => {
     const dir = dirname(abs);
     if (!tops.has(dir)) tops.set(dir, topLevel(dir));
     return tops.get(dir);
   };
-  const git = gitStatus(keyFiles.concat(twinsOf(configs)), topOf);
+  const identityFiles = walked.filter((f) => !keyCandidates.has(f) && isAgeIdentityFile(f));
+  const git = gitStatus(keyFiles.concat(identityFiles, twinsOf(configs)), topOf);
+
+  for (const f of identityFiles) {
+    if (git.get(f)?.tracked) {
+      problems.push({
+        check: 'tracked-key',
+        severity: 'error',
+        path: show(f),
+        message: 'age identity file (age secret keys) is tracked by git',
+        hint: `untrack it (git rm --cached ${show(f)}), add it to .gitignore, and replace the identity: it is in the history`,
+      });
+    }
+  }
 
   for (const k of keyFiles) {
     const st = git.get(k);
@@ -152,6 +172,37 @@ export function runCheck(options: CheckOptions): CheckReport {
 
   problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { problems, configs: [...configs].sort().map(show), keyFiles: keyFiles.map(show), skipped: skipped.map(show) };
+}
+
+/**
+ * A temp file of an atomic write whose writer was killed before its rename (see tempPathFor). Next to a
+ * key file it is a copy of the keys, in plaintext, that `git add -A` would stage; next to a
+ * config or age ring it is encrypted litter. The next locked write of the target removes it once it is old enough.
+ */
+function leftoverTemp(path: string, show: (abs: string) => string): Problem | undefined {
+  const target = tempTargetName(basename(path));
+  if (target === undefined) return undefined;
+  const hint = `delete it: rm ${show(path)}`;
+  if (target.endsWith('.key')) {
+    return { check: 'leftover-temp', severity: 'error', path: show(path), message: `is a temp file left by an interrupted write of ${target}, so it may hold the keys in plaintext`, hint: `${hint} (the write it belonged to never finished; ${target} is intact)` };
+  }
+  // An age ring is encrypted like a config: litter, not a leak.
+  if (target.endsWith('.enc') || target.endsWith('.key.age')) {
+    return { check: 'leftover-temp', severity: 'warning', path: show(path), message: `is a temp file left by an interrupted write of ${target}`, hint };
+  }
+  return undefined;
+}
+
+/** A small file whose lines (besides `#` comments and blank lines) are all age secret keys, as age-keygen writes. */
+function isAgeIdentityFile(path: string): boolean {
+  try {
+    const st = statSync(path);
+    if (!st.isFile() || st.size > 64 * 1024 || st.size < 74) return false;
+    const lines = readFileSync(path, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    return lines.length > 0 && lines.every((l) => AGE_SECRET_KEY.test(l));
+  } catch {
+    return false;
+  }
 }
 
 /** A `.key` file that holds Fernet keys (TLS and other keys are `scan`'s business). */

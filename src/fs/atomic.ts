@@ -8,7 +8,7 @@ import {
   linkSync,
   lstatSync,
   openSync,
-  readlinkSync,
+  readdirSync,
   realpathSync,
   renameSync,
   statSync,
@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FileAccessError, FileExists, FileNotFound, UsageError } from '../errors.js';
-import { fileError } from './errors.js';
+import { danglingLinkError, fileError } from './errors.js';
 import { fileKind } from './read.js';
 
 export interface AtomicWriteOptions {
@@ -37,6 +37,47 @@ export interface AtomicWriteOptions {
 /** Temp files are hidden, named after their target, and end in `.tmp`: never mistaken for a config. */
 export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/**
+ * The target a temp file of writeFileAtomic (or of a lock) was made for, from its name, or undefined for
+ * any other name. A temp file that outlives its writer (killed between create and rename) holds a
+ * complete or partial copy of the new content: for a key file, keys in plaintext.
+ */
+export function tempTargetName(name: string): string | undefined {
+  return /^\.(.+)\.[0-9a-f]{12}\.tmp$/.exec(name)?.[1];
+}
+
+/** How old (mtime, ms) a temp file must be before a later locked writer removes it as a leftover. */
+export const LEFTOVER_TEMP_AGE_MS = 60_000;
+
+/**
+ * Removes temp files of `target` (a resolved path) left by writers that were killed, if older than
+ * `olderThanMs`. Called by withLock, so no locked writer of `target` is running. An unlocked writer
+ * (`encrypt -o`, `keygen`) may be: its temp lives for one open-write-fsync-rename sequence with no
+ * waiting in between, far less than the margin, and its mtime is set by its own write. Should one ever
+ * stall past the margin (a hung network disk), its rename fails and it reports the error — it never
+ * reports success for a write that did not happen. Failures here are ignored: cleaning is best effort.
+ */
+export function removeLeftoverTemps(target: string, olderThanMs = LEFTOVER_TEMP_AGE_MS, now = Date.now()): void {
+  const dir = dirname(target);
+  const name = basename(target);
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (tempTargetName(entry) !== name) continue;
+    const p = join(dir, entry);
+    try {
+      const st = lstatSync(p);
+      if (st.isFile() && now - st.mtimeMs > olderThanMs) unlinkSync(p);
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
+  }
 }
 
 /**
@@ -66,13 +107,7 @@ export function resolveTarget(path: string, label = path): string {
       // really dangling
     }
     if (end !== undefined) throw new FileAccessError(`${label} is not a regular file (it is ${fileKind(end)}); it is not replaced`, { hint: 'write to a regular file' });
-    let to = '';
-    try {
-      to = ` to ${readlinkSync(path)}`;
-    } catch {
-      // the message is clear enough without it
-    }
-    throw new FileNotFound(`${label} is a symbolic link${to}, which does not exist (a dangling link)`, { hint: 'create the file it points to, or replace the link' });
+    throw danglingLinkError(path, label) ?? new FileNotFound(`${label} does not exist`);
   }
   try {
     return join(realpathSync(dirname(path)), basename(path));

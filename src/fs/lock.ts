@@ -3,7 +3,7 @@ import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, futimesSync, li
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockTimeout } from '../errors.js';
-import { resolveTarget, tempPathFor } from './atomic.js';
+import { removeLeftoverTemps, resolveTarget, tempPathFor } from './atomic.js';
 import { fileError } from './errors.js';
 
 export interface LockOptions {
@@ -63,11 +63,15 @@ interface Held {
  *   one (the id never comes back once removed). A waiter that judged it abandoned late finds another
  *   lock (or none) and leaves it alone — it can never remove a lock another waiter has just taken.
  *
+ * - Holding it, temp files of the target left by killed writers (older than LEFTOVER_TEMP_AGE_MS) are
+ *   removed first.
+ *
  * Slow work — running a key command, prompting, reading key files — belongs before this call: `fn`
  * holds up every other writer of the file.
  */
 export async function withLock<T>(path: string, fn: () => Promise<T> | T, options: LockOptions = {}): Promise<T> {
-  const lockPath = `${resolveTarget(path)}.lock`;
+  const target = resolveTarget(path);
+  const lockPath = `${target}.lock`;
   const timeout = options.timeout ?? 30_000;
   const stale = options.stale ?? 30_000;
   const held = await acquire(path, lockPath, timeout, stale);
@@ -82,6 +86,8 @@ export async function withLock<T>(path: string, fn: () => Promise<T> | T, option
   }, Math.max(1000, stale / 3));
   heartbeat.unref();
   try {
+    // Temp files left by a killed writer would stay forever (a key ring's in plaintext); see removeLeftoverTemps.
+    removeLeftoverTemps(target);
     return await fn();
   } finally {
     clearInterval(heartbeat);

@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
 import { FileAccessError } from '../errors.js';
-import { fileError } from './errors.js';
+import { danglingLinkError, fileError } from './errors.js';
 
 /** Largest config (token) file read, in bytes: 64 MiB, far above any config, far below a mistaken disk image. */
 export const MAX_CONFIG_FILE_BYTES = 64 * 1024 * 1024;
@@ -24,6 +24,7 @@ export function readRegularFile(path: string, label: string, maxBytes: number): 
   try {
     fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0));
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw danglingLinkError(path, label, e) ?? fileError(e, label);
     throw fileError(e, label);
   }
   try {

@@ -97,7 +97,8 @@ function readNamedKeyFile(path: string, origin: string, options: KeyOptions): Ke
   try {
     return readKeyFile(path, options);
   } catch (e) {
-    if (!(e instanceof FileNotFound)) throw e;
+    // A dangling link already says what is wrong, with its own hint.
+    if (!(e instanceof FileNotFound) || /a dangling link\)$/.test(e.message)) throw e;
     const hint = origin === ENV_KEY_FILE
       ? `fix the path in ${ENV_KEY_FILE}, or unset it to use the key file beside the config`
       : 'check the path (a relative one starts from the current directory)';

@@ -142,6 +142,9 @@ function acceptGeneric(m: MatchContext): boolean {
  * The rules, most specific first. Each one is a format with a public prefix or structure, checked
  * further where the format allows (base64 that decodes to the right length, entropy of the random part).
  */
+/** A whole age secret key, as in an identity file line (the rule above finds them inside text). */
+export const AGE_SECRET_KEY = /^(?:AGE-SECRET-KEY-(?:PQ-)?1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}|age-secret-key-(?:pq-)?1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58})$/;
+
 export const RULES: readonly Rule[] = [
   {
     id: 'fernet-key',
@@ -177,6 +180,18 @@ export const RULES: readonly Rule[] = [
     atMatch: true,
     visible: fixed(0),
     label: (m) => m.match[1],
+  },
+  {
+    id: 'age-identity',
+    description: 'age secret key (identity)',
+    // Bech32 (BIP 173): HRP, separator `1`, then 32 symbols that exclude 1, b, i and o; one case only.
+    // A native X25519 identity has 58 data symbols (32 bytes + checksum), as has the post-quantum hybrid
+    // one of age-encryption's generateHybridIdentity (AGE-SECRET-KEY-PQ-1..., a 32-byte seed).
+    pattern: /(?<![A-Za-z0-9-])(AGE-SECRET-KEY-(?:PQ-)?1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}|age-secret-key-(?:pq-)?1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58})(?![A-Za-z0-9])/dg,
+    prefilter: /AGE-SECRET-KEY-|age-secret-key-/,
+    // The human-readable part up to the separator is public; the rest is the key.
+    visible: (v) => v.indexOf('1') + 1,
+    accept: (m) => shannonEntropy(m.value.slice(m.value.indexOf('1') + 1)) >= 3.5,
   },
   {
     id: 'aws-access-key-id',
