@@ -412,7 +412,8 @@ describe('fcfg edit, interrupted', () => {
     const child = spawnCli(['edit', 'config.enc'], { cwd: c.work, env: env(c, ed) });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // 'close', not 'exit': exit can come before the child's stderr has been read to its end.
+    const done = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     for (let i = 0; i < 1200 && !existsSync(ready); i++) await sleep(25);
     expect(existsSync(ready)).toBe(true);
     const pid = Number(readFileSync(ready, 'utf8'));
