@@ -90,6 +90,18 @@ describe('owner and group are kept', () => {
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
   });
 
+  it.skipIf(!isRoot)('keygen --force as root keeps the backup of a ring owned by nobody readable by nobody', () => {
+    const d = fresh();
+    const { path: keyFile } = makeKeyFile(d);
+    chownSync(keyFile, NOBODY, NOBODY);
+    const r = runCli(['keygen', 'secret.key', '--force'], { cwd: d });
+    expect(r.status, r.stderr).toBe(0);
+    const backup = readdirSync(d).find((n) => n.startsWith('secret.key.bak-'))!;
+    const st = statSync(join(d, backup));
+    expect([st.uid, st.gid, st.mode & 0o777]).toEqual([NOBODY, NOBODY, 0o600]);
+    expect([statSync(keyFile).uid, statSync(keyFile).gid]).toEqual([NOBODY, NOBODY]);
+  });
+
   it.skipIf(!isRoot)('a user who cannot keep the owner is refused before anything is written', () => {
     // A directory nobody can reach and write in (the per-file temp root is private to root).
     const root = tempDir('fcfg-owner-');

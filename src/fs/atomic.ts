@@ -32,6 +32,11 @@ export interface AtomicWriteOptions {
   label?: string;
   /** Receives warnings (a write that splits hard links). The library itself never prints. */
   onWarning?: (message: string) => void;
+  /**
+   * Owner and group for a new file (an existing one keeps its own). Applied only where the writer may
+   * give a file away (root); elsewhere the file is the writer's, as any new file is.
+   */
+  owner?: { uid: number; gid: number };
 }
 
 /** Temp files are hidden, named after their target, and end in `.tmp`: never mistaken for a config. */
@@ -183,6 +188,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
       const others = st.nlink - 1;
       options.onWarning?.(`${label} has ${others} other hard link${others === 1 ? '' : 's'}; the new content replaces this name only, the other link${others === 1 ? ' keeps' : 's keep'} the old content`);
     }
+  } else if (options.owner !== undefined && process.getuid?.() === 0) {
+    owner = options.owner;
   }
 
   const tmp = tempPathFor(target);

@@ -5,12 +5,12 @@ import { MAX_KEY_FILE_BYTES, readRegularFile } from './read.js';
 
 /**
  * Copies a key file (a Fernet key ring, an age identity) about to be replaced to `<name>.bak-<UTC time>`
- * beside the real file (0600), never over an older backup; returns its path. The copy is made whatever the old file holds: it may be the only
+ * beside the real file (0600, owned like the original where the writer may set that), never over an older backup; returns its path. The copy is made whatever the old file holds: it may be the only
  * copy of keys that configs still need. Throws FileExists after 99 backups in one second.
  */
 export function backupFile(path: string, label: string, maxBytes = MAX_KEY_FILE_BYTES): string {
   const real = resolveTarget(path, label);
-  const { data } = readRegularFile(real, label, maxBytes);
+  const { data, stat } = readRegularFile(real, label, maxBytes);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   // Shown beside the name the user gave, unless the file is really elsewhere (a link).
   const shownDir = resolveTarget(dirname(path)) === dirname(real) ? dirname(path) : dirname(real);
@@ -18,7 +18,7 @@ export function backupFile(path: string, label: string, maxBytes = MAX_KEY_FILE_
     for (let n = 1; n < 100; n++) {
       const name = `${basename(real)}.bak-${stamp}${n === 1 ? '' : `-${n}`}`;
       try {
-        writeFileAtomic(join(dirname(real), name), data, { mode: 0o600, keepMode: false, exclusive: true, label: `backup ${name}` });
+        writeFileAtomic(join(dirname(real), name), data, { mode: 0o600, keepMode: false, exclusive: true, label: `backup ${name}`, owner: { uid: stat.uid, gid: stat.gid } });
         return join(shownDir, name);
       } catch (e) {
         if (!(e instanceof FileExists)) throw e;
