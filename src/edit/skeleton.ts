@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { parseTree, type JsonNode } from '../config/tree.js';
-import { fileError } from '../fs/errors.js';
-import type { JsonSchema } from '../schema/compile.js';
+import { readSchemaText, type JsonSchema } from '../schema/compile.js';
 import { schemaJsonError } from '../schema/validate.js';
 
 type SchemaObject = Record<string, unknown>;
@@ -41,13 +39,7 @@ export function skeletonTextOf(schemaText: string, source: string): string {
 
 /** skeletonTextOf the schema file at `path` (the editor's `--schema`). */
 export function skeletonTextOfFile(path: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw fileError(e, `schema ${path}`);
-  }
-  return skeletonTextOf(text, `schema ${path}`);
+  return skeletonTextOf(readSchemaText(path), `schema ${path}`);
 }
 
 /** A number as the schema text wrote it; printJson writes the literal. */

@@ -155,14 +155,18 @@ function precompiledMeta(file: string): MetaValidator | undefined {
   return validate;
 }
 
-/** Reads a JSON Schema file. */
-export function readSchemaFile(path: string): JsonSchema {
-  let text: string;
+/** The text of a JSON Schema file; a read failure names the file as `schema PATH`. */
+export function readSchemaText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     throw fileError(e, `schema ${path}`);
   }
+}
+
+/** Reads a JSON Schema file. */
+export function readSchemaFile(path: string): JsonSchema {
+  const text = readSchemaText(path);
   try {
     return JSON.parse(text) as JsonSchema;
   } catch (cause) {
