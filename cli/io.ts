@@ -25,7 +25,7 @@ export function info(message: string): void {
   process.stderr.write(`${message}\n`);
 }
 
-export function out(text: string): void {
+export function out(text: string | Uint8Array): void {
   process.stdout.write(text);
 }
 

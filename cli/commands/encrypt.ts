@@ -1,6 +1,6 @@
 import { ConfigValidationError, UsageError } from '../../src/errors.js';
 import { parseJson, stripBom } from '../../src/config/json.js';
-import { ringFor, sealConfigText } from '../../src/config/file.js';
+import { ringFor, sealConfigBytes } from '../../src/config/file.js';
 import { writeFileAtomic } from '../../src/fs/atomic.js';
 import { keyMaterialPaths, refuseKeyMaterialOutput } from '../../src/keys/protect.js';
 import { info, isStdoutPath, keyOptions, out, warn, type KeyFlags } from '../io.js';
@@ -30,7 +30,7 @@ export default async function encrypt(input: string, flags: Flags): Promise<numb
   // Keys are looked up beside the *output*: that is where the config will live.
   const ring = ringFor(output === '-' ? undefined : output, keyOptions(flags));
   // Refuses a repeated key (DuplicateKey), as every writer does.
-  const sealed = sealConfigText(text, ring, source);
+  const sealed = sealConfigBytes(text, ring, source);
   if (output === '-') {
     out(sealed);
     return 0;

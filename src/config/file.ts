@@ -78,7 +78,7 @@ export function readToken(path: string): string {
   }
   const token = tokenOf(raw);
   if (token === '') throw new MalformedConfigFile(`${path} is empty`, { hint: 'restore it from version control' });
-  if (!isTokenShaped(token)) {
+  if (!isTokenShape(token)) {
     if (isPythonBytesRepr(token)) {
       throw new MalformedConfigFile(`${path} holds Python's bytes repr of a token (b'...'), not the token itself`, {
         hint: "it was written with str(token); write token.decode() (or open the file in 'wb' mode and write the bytes), or remove the b and the quotes",
@@ -89,8 +89,9 @@ export function readToken(path: string): string {
   return token;
 }
 
-/** ASCII whitespace, and the first byte of a UTF-8 BOM. */
-const NOT_TOKEN_BYTES = [0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xef];
+/** ASCII whitespace; and the first byte of a UTF-8 BOM (EF BB BF). */
+const WHITESPACE_BYTES = [0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20];
+const BOM_FIRST_BYTE = 0xef;
 
 /**
  * The file's content without whitespace and BOMs. The usual file — one token and a line break — becomes
@@ -99,10 +100,10 @@ const NOT_TOKEN_BYTES = [0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xef];
 function tokenOf(raw: Buffer): string {
   let start = 0;
   let end = raw.length;
-  while (start < end && NOT_TOKEN_BYTES.includes(raw[start]!) && raw[start] !== 0xef) start++;
-  while (end > start && NOT_TOKEN_BYTES.includes(raw[end - 1]!) && raw[end - 1] !== 0xef) end--;
+  while (start < end && WHITESPACE_BYTES.includes(raw[start]!)) start++;
+  while (end > start && WHITESPACE_BYTES.includes(raw[end - 1]!)) end--;
   const inner = raw.subarray(start, end);
-  if (NOT_TOKEN_BYTES.every((b) => inner.indexOf(b) === -1)) return inner.toString('latin1');
+  if (inner.indexOf(BOM_FIRST_BYTE) === -1 && WHITESPACE_BYTES.every((b) => inner.indexOf(b) === -1)) return inner.toString('latin1');
   // Read as latin1, a UTF-8 BOM is these three characters.
   return raw.toString('latin1').replace(/[\t\n\v\f\r ]+|\xef\xbb\xbf/g, '');
 }
@@ -110,12 +111,7 @@ function tokenOf(raw: Buffer): string {
 /** `b'gAAAA...'`: what `f.write(str(token))` writes in Python 3. */
 function isPythonBytesRepr(text: string): boolean {
   const m = /^b(['"])([^'"]*)\1$/.exec(text);
-  return m !== null && isTokenShaped(m[2]!);
-}
-
-/** Structure only, no key: version byte, minimum length, whole blocks. Public facts about any token. */
-function isTokenShaped(token: string): boolean {
-  return isTokenShape(token);
+  return m !== null && isTokenShape(m[2]!);
 }
 
 /**
@@ -130,7 +126,7 @@ export function openToken(token: string, ring: KeyRing, what: string, options: O
     opened = ring.multi.open(token);
   } catch (e) {
     if (!(e instanceof InvalidToken)) throw e;
-    if (!isTokenShaped(token)) throw new MalformedConfigFile(`${what} is not a Fernet token: it is corrupted or truncated`);
+    if (!isTokenShape(token)) throw new MalformedConfigFile(`${what} is not a Fernet token: it is corrupted or truncated`);
     throw new WrongKey(`${what} cannot be opened with ${ring.source}: it was encrypted with another key, or modified`, {
       hint: WrongKey.hintFor(ring.source),
     });
@@ -180,15 +176,10 @@ export function openConfigText(path: string, ring: KeyRing, options: OpenOptions
 }
 
 /**
- * Encrypts JSON text for a config file: the token and a newline. Every writer comes through here, so
- * this is where text that is not strict JSON (InvalidJson) or repeats a key (DuplicateKey) is refused.
+ * Encrypts JSON text for a config file: the file's bytes, the token and a newline. Every writer comes
+ * through here, so this is where text that is not strict JSON (InvalidJson) or repeats a key
+ * (DuplicateKey) is refused. Bytes rather than a string: a large config's token is never held twice.
  */
-export function sealConfigText(text: string, ring: KeyRing, source = 'config'): string {
-  assertNoDuplicateKeys(text, source);
-  return ring.multi.encrypt(text) + '\n';
-}
-
-/** sealConfigText as the bytes of the file: a large config's token is never held as a string as well. */
 export function sealConfigBytes(text: string, ring: KeyRing, source = 'config'): Buffer {
   assertNoDuplicateKeys(text, source);
   return ring.multi.encryptToBytes(text, '\n');

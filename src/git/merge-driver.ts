@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { openToken, plaintextToText, sealConfigText } from '../config/file.js';
+import { openToken, plaintextToText, sealConfigBytes } from '../config/file.js';
 import { assertNoDuplicateKeys, parseTree, type JsonNode } from '../config/tree.js';
 import { MalformedConfigFile } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
@@ -62,7 +62,7 @@ export function mergeEncrypted(base: string, ours: string, theirs: string, path:
     return { conflicts, written: true };
   }
   const text = mergedText(oursSide.text, value as Literal, oursSide.tree);
-  writeFileAtomic(target, sealConfigText(text, ring, `the merged ${path}`), { label: `the merge result for ${path}` });
+  writeFileAtomic(target, sealConfigBytes(text, ring, `the merged ${path}`), { label: `the merge result for ${path}` });
   return { conflicts, written: true };
 }
 
