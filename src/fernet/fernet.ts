@@ -203,10 +203,12 @@ export class Fernet {
  */
 export function decodeTokenShape(token: string): Buffer | undefined {
   const data = decodeBase64Url(token);
-  if (data === undefined || data.length < HEADER + BLOCK + MAC || data[0] !== VERSION || (data.length - HEADER - MAC) % BLOCK !== 0) {
-    return undefined;
-  }
-  return data;
+  return data !== undefined && hasTokenShape(data.length, data[0] ?? -1) ? data : undefined;
+}
+
+/** The structure rule itself: the version byte, room for header, one block and the MAC, whole blocks. */
+function hasTokenShape(length: number, version: number): boolean {
+  return length >= HEADER + BLOCK + MAC && version === VERSION && (length - HEADER - MAC) % BLOCK === 0;
 }
 
 /**
@@ -218,7 +220,7 @@ export function isTokenShape(token: string): boolean {
   const length = base64UrlDecodedLength(token, (head) => {
     version = head.length > 0 ? head[0]! : -1;
   });
-  return length >= HEADER + BLOCK + MAC && version === VERSION && (length - HEADER - MAC) % BLOCK === 0;
+  return hasTokenShape(length, version);
 }
 
 /** @internal The ttl rules of Python's Fernet, on full 64-bit timestamps. */
