@@ -1,5 +1,4 @@
-import { lineColumn } from '../config/json.js';
-import { MAX_DEPTH, parseTree, type JsonNode } from '../config/tree.js';
+import { lineCounter, MAX_DEPTH, parseTree, type JsonNode } from '../config/tree.js';
 import { InvalidJson, UnsafeNumber } from '../errors.js';
 import { toDotPath } from '../schema/validate.js';
 import type { BigNumbers } from './types.js';
@@ -89,7 +88,7 @@ export function scanParsed(holder: [unknown], text: string, source: string): Num
 }
 
 function tooDeep(text: string, source: string): InvalidJson {
-  const { line, column } = lineColumn(text, offsetOfDepth(text, MAX_DEPTH + 1));
+  const { line, column } = lineCounter(text)(offsetOfDepth(text, MAX_DEPTH + 1));
   return new InvalidJson(source, line, column, `nested deeper than ${MAX_DEPTH} levels`, {
     hint: 'flatten the structure; Python cannot read it either',
   });
