@@ -81,6 +81,24 @@ describe('git-setup', () => {
     expect(git(e, ['config', '--local', '--get-regexp', 'fernet-config'], true).stdout).toBe('');
   });
 
+  it('--undo keeps a .gitattributes line that was committed or staged since: it is the team\'s now', () => {
+    for (const stage of [['add', '.gitattributes'], ['commit', '-qm', 'attributes']]) {
+      const d = repo();
+      expect(cli(d, ['git-setup']).status).toBe(0);
+      const attrs = readFileSync(join(d, '.gitattributes'), 'utf8');
+      git(d, ['add', '.gitattributes']);
+      if (stage[0] === 'commit') git(d, stage);
+      const r = cli(d, ['git-setup', '--undo']);
+      expect(r.status).toBe(0);
+      expect(r.stderr).toContain('kept *.enc diff=fernet-config merge=fernet-config (it is committed or staged');
+      expect(readFileSync(join(d, '.gitattributes'), 'utf8')).toBe(attrs);
+      // The local drivers are gone all the same, and so is the record: a second --undo changes nothing.
+      expect(git(d, ['config', '--local', '--get-regexp', 'fernet-config'], true).stdout).toBe('');
+      expect(cli(d, ['git-setup', '--undo']).status).toBe(0);
+      expect(readFileSync(join(d, '.gitattributes'), 'utf8')).toBe(attrs);
+    }
+  });
+
   it('fails outside a repository, and refuses --key (it would be written into git config)', () => {
     const d = join(sb.root, `plain${Date.now()}`);
     mkdirSync(d);

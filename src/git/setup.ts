@@ -2,7 +2,7 @@ import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { fileError } from '../fs/errors.js';
-import { localConfigGet, localConfigKeys, localConfigRemoveSection, localConfigSet, localConfigUnset } from './git.js';
+import { git, localConfigGet, localConfigKeys, localConfigRemoveSection, localConfigSet, localConfigUnset } from './git.js';
 import { readTextIfExists } from '../fs/read.js';
 
 /** The driver name used in git config and .gitattributes. */
@@ -78,7 +78,12 @@ export function undoGit(top: string): SetupChange[] {
   const attributes = join(top, '.gitattributes');
   if (record === 'created' || record === 'appended') {
     const text = readTextIfExists(attributes);
-    if (text !== undefined && hasOurLine(text)) {
+    if (text !== undefined && hasOurLine(text) && lineIsTracked(top)) {
+      // Once the line is in git's index it belongs to the team, not to this clone: removing it here would
+      // turn git-setup --undo into a change everyone gets on their next pull. Without the local driver
+      // config git ignores the attribute, so keeping it is harmless.
+      changes.push({ what: `.gitattributes: kept ${ATTRIBUTES_LINE} (it is committed or staged; remove it in a commit if the whole team stops using fernet-config)`, changed: false });
+    } else if (text !== undefined && hasOurLine(text)) {
       const rest = removeOurLines(text);
       if (record === 'created' && rest.trim() === '') {
         try {
@@ -102,6 +107,12 @@ export function undoGit(top: string): SetupChange[] {
     changes.push({ what: `git config ${section}`, changed: localConfigRemoveSection(top, section) });
   }
   return changes;
+}
+
+/** Whether the version of .gitattributes in git's index (staged or committed) has our line. */
+function lineIsTracked(top: string): boolean {
+  const r = git(['show', ':.gitattributes'], { cwd: top, allow: [128] });
+  return r.status === 0 && hasOurLine(r.stdout.toString('utf8'));
 }
 
 function hasOurLine(text: string): boolean {
