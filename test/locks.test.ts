@@ -194,6 +194,22 @@ describe('who counts as abandoned', () => {
     expect(readdirSync(d)).toEqual([]);
   });
 
+  it('a holder sweeps break guards whose breaker died (and keeps a live breaker\'s)', async () => {
+    const d = fresh();
+    const file = join(d, 'config.enc');
+    const name = (id: string) => `${file}.lock.break-${id}`;
+    const dead = name('0123456789abcdef');
+    const deadNested = `${dead}.break-fedcba9876543210`;
+    const live = name('aaaaaaaaaaaaaaaa');
+    const notOurs = `${file}.lock.break-notes.txt`;
+    writeFileSync(dead, JSON.stringify({ nonce: 'n1', pid: deadPid(), host: hostname() }));
+    writeFileSync(deadNested, JSON.stringify({ nonce: 'n2', pid: deadPid(), host: hostname() }));
+    writeFileSync(live, JSON.stringify({ nonce: 'n3', pid: process.pid, host: hostname() }));
+    writeFileSync(notOurs, 'a file of the user that merely looks similar');
+    expect(await withLock(file, () => 'taken')).toBe('taken');
+    expect(readdirSync(d).sort()).toEqual(['config.enc.lock.break-aaaaaaaaaaaaaaaa', 'config.enc.lock.break-notes.txt']);
+  });
+
   it('a lock of the same file through a symbolic link is the same lock', async () => {
     const d = fresh();
     writeFileSync(join(d, 'real.enc'), 'x');

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, futimesSync, linkSync, lstatSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, futimesSync, linkSync, lstatSync, openSync, readdirSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockTimeout } from '../errors.js';
 import { removeLeftoverTemps, resolveTarget, tempPathFor } from './atomic.js';
@@ -88,6 +89,7 @@ export async function withLock<T>(path: string, fn: () => Promise<T> | T, option
   try {
     // Temp files left by a killed writer would stay forever (a key ring's in plaintext); see removeLeftoverTemps.
     removeLeftoverTemps(target);
+    removeOrphanGuards(lockPath, stale);
     return await fn();
   } finally {
     clearInterval(heartbeat);
@@ -331,6 +333,36 @@ function breakAbandoned(lockPath: string, seen: Seen, staleMs: number, depth: nu
     release(guardPath, guard);
   }
 }
+
+/**
+ * Removes break guards (`<lock>.break-<id>`, and guards of guards) whose breaker died between taking
+ * and releasing one. Such a guard names a lock that is gone, so no waiter ever looks at it again; only
+ * a holder of the lock itself sweeps them. A guard of a live breaker (one still finishing its check of
+ * an older lock) is left alone, by the same rule as locks.
+ */
+function removeOrphanGuards(lockPath: string, staleMs: number): void {
+  const dir = dirname(lockPath);
+  const prefix = `${basename(lockPath)}.break-`;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (!entry.startsWith(prefix) || !GUARD_SUFFIX.test(entry.slice(prefix.length))) continue;
+    const guardPath = join(dir, entry);
+    try {
+      const seen = readLock(guardPath);
+      if (seen !== undefined && isAbandoned(seen, staleMs) && readLock(guardPath)?.id === seen.id) unlinkSync(guardPath);
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
+  }
+}
+
+/** What follows `.break-` in a guard's name: 16 hex digits, then possibly a guard of that guard. */
+const GUARD_SUFFIX = /^[0-9a-f]{16}(?:\.break-[0-9a-f]{16})*$/;
 
 let ourBoot: string | null | undefined;
 /** The kernel's boot id (Linux), so a lock left before a reboot is never mistaken for a live one. */
