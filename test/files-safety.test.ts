@@ -127,6 +127,32 @@ describe('owner and group are kept', () => {
   if (!isRoot) it('owner tests need root (chown); skipped', () => console.log('skipped: owner tests need root'));
 });
 
+describe('read-only files are left alone', () => {
+  // Replacing a file goes through its directory, so nothing but our own check stops it: the mode does.
+  it.each([
+    ['set', 'config.enc', 0o444, ['set', 'config.enc', 'b', '2']],
+    ['unset', 'config.enc', 0o400, ['unset', 'config.enc', 'a']],
+    ['rotate', 'config.enc', 0o444, ['rotate', 'config.enc']],
+    ['keygen --add', 'secret.key', 0o400, ['keygen', '--add']],
+  ])('%s refuses a %s of mode %s, changes nothing, and works once it is writable', (_name, file, mode, args) => {
+    const d = fresh();
+    const { keys } = makeKeyFile(d, 'secret.key', 2);
+    // Sealed with the older key, so that rotate has something to write.
+    writeFileSync(join(d, 'config.enc'), seal(keys[1]!, { a: 1 }));
+    const path = join(d, file as string);
+    chmodSync(path, mode as number);
+    const before = readFileSync(path);
+    const r = runCli(args as string[], { cwd: d });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^fernet-config: (key file )?${file} is read-only \\(mode 0${(mode as number).toString(8)}\\); it is not replaced \\[ERR_FILE_ACCESS\\]\n  hint: if the change is intended, make it writable first \\(chmod u\\+w ${file}\\)\n$`));
+    expect(readFileSync(path)).toEqual(before);
+    expect(statSync(path).mode & 0o7777).toBe(mode);
+    expect(readdirSync(d).sort()).toEqual(['config.enc', 'secret.key']);
+    chmodSync(path, (mode as number) | 0o200);
+    expect(runCli(args as string[], { cwd: d }).status).toBe(0);
+  });
+});
+
 describe('hard links', () => {
   it('a config with another hard link is written, with a warning that the other name keeps the old content', () => {
     const d = fresh();

@@ -184,6 +184,13 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
     if (options.keepMode !== false) mode = st.mode & 0o7777;
     owner = { uid: st.uid, gid: st.gid };
     checkOwnerKeepable(st, target, label);
+    // Replacing goes through the directory, so a file without write permission would be rewritten all the
+    // same; its mode says the owner wants it left alone, and that is honoured.
+    if (isReadOnly(st)) {
+      throw new FileAccessError(`${label} is read-only (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}); it is not replaced`, {
+        hint: `if the change is intended, make it writable first (chmod u+w ${path})`,
+      });
+    }
     if (st.nlink > 1) {
       const others = st.nlink - 1;
       options.onWarning?.(`${label} has ${others} other hard link${others === 1 ? '' : 's'}; the new content replaces this name only, the other link${others === 1 ? ' keeps' : 's keep'} the old content`);
@@ -237,6 +244,16 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
     throw fileError(e, label);
   }
   syncDirectory(dirname(target));
+}
+
+/** Whether `st` denies writing to this process by its mode bits (root: when no one may write it). */
+function isReadOnly(st: Stats): boolean {
+  const euid = process.geteuid?.();
+  if (euid === undefined || euid === 0) return (st.mode & 0o222) === 0;
+  if (st.uid === euid) return (st.mode & 0o200) === 0;
+  const groups = [process.getegid?.(), ...(process.getgroups?.() ?? [])];
+  if (groups.includes(st.gid)) return (st.mode & 0o020) === 0;
+  return (st.mode & 0o002) === 0;
 }
 
 /**
