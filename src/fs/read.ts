@@ -34,7 +34,7 @@ export function readRegularFile(path: string, label: string, maxBytes: number): 
       throw new FileAccessError(`${label} is not a regular file (it is ${fileKind(stat)})`, { hint: 'pass the path of a regular file; pipes and devices are not read' });
     }
     if (stat.size > maxBytes) throw tooLarge(label, maxBytes);
-    // The size can change under us; read at most one byte past the cap to notice a file that grew.
+    // The size can change under us: read one byte past it to notice a file that grew (or passed the cap).
     const data = Buffer.allocUnsafe(Math.min(stat.size, maxBytes) + 1);
     let length = 0;
     for (;;) {
@@ -42,7 +42,11 @@ export function readRegularFile(path: string, label: string, maxBytes: number): 
       if (n === 0) break;
       length += n;
       if (length > maxBytes) throw tooLarge(label, maxBytes);
-      if (length === data.length) break;
+      if (length === data.length) {
+        // More bytes than fstat reported: something is appending to it in place (our writers replace
+        // files whole). Whatever we cut here would be a torn read, so none is returned.
+        throw new FileAccessError(`${label} grew while it was being read`, { hint: 'try again once whatever is writing it has finished' });
+      }
     }
     return { data: data.subarray(0, length), stat };
   } catch (e) {
