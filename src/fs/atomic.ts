@@ -65,8 +65,18 @@ export const LEFTOVER_TEMP_AGE_MS = 60_000;
  * reports success for a write that did not happen. Failures here are ignored: cleaning is best effort.
  */
 export function removeLeftoverTemps(target: string, olderThanMs = LEFTOVER_TEMP_AGE_MS, now = Date.now()): void {
-  const dir = dirname(target);
   const name = basename(target);
+  sweepDirectory(dirname(target), (entry) => tempTargetName(entry) === name, (p) => {
+    const st = lstatSync(p);
+    return st.isFile() && now - st.mtimeMs > olderThanMs;
+  });
+}
+
+/**
+ * Best-effort cleaning of `dir`: every entry `matches` names whose `stale` check (given its path) says
+ * so is removed. Failures are ignored — an entry gone meanwhile, or not ours to remove, is no error.
+ */
+export function sweepDirectory(dir: string, matches: (entry: string) => boolean, stale: (path: string) => boolean): void {
   let entries: string[];
   try {
     entries = readdirSync(dir);
@@ -74,11 +84,10 @@ export function removeLeftoverTemps(target: string, olderThanMs = LEFTOVER_TEMP_
     return;
   }
   for (const entry of entries) {
-    if (tempTargetName(entry) !== name) continue;
+    if (!matches(entry)) continue;
     const p = join(dir, entry);
     try {
-      const st = lstatSync(p);
-      if (st.isFile() && now - st.mtimeMs > olderThanMs) unlinkSync(p);
+      if (stale(p)) unlinkSync(p);
     } catch {
       // gone meanwhile, or not ours to remove
     }

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, futimesSync, linkSync, lstatSync, openSync, readdirSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, futimesSync, linkSync, lstatSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockTimeout } from '../errors.js';
-import { removeLeftoverTemps, resolveTarget, tempPathFor } from './atomic.js';
+import { removeLeftoverTemps, resolveTarget, sweepDirectory, tempPathFor } from './atomic.js';
 import { fileError } from './errors.js';
 
 export interface LockOptions {
@@ -341,24 +341,11 @@ function breakAbandoned(lockPath: string, seen: Seen, staleMs: number, depth: nu
  * an older lock) is left alone, by the same rule as locks.
  */
 function removeOrphanGuards(lockPath: string, staleMs: number): void {
-  const dir = dirname(lockPath);
   const prefix = `${basename(lockPath)}.break-`;
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    if (!entry.startsWith(prefix) || !GUARD_SUFFIX.test(entry.slice(prefix.length))) continue;
-    const guardPath = join(dir, entry);
-    try {
-      const seen = readLock(guardPath);
-      if (seen !== undefined && isAbandoned(seen, staleMs) && readLock(guardPath)?.id === seen.id) unlinkSync(guardPath);
-    } catch {
-      // gone meanwhile, or not ours to remove
-    }
-  }
+  sweepDirectory(dirname(lockPath), (entry) => entry.startsWith(prefix) && GUARD_SUFFIX.test(entry.slice(prefix.length)), (guardPath) => {
+    const seen = readLock(guardPath);
+    return seen !== undefined && isAbandoned(seen, staleMs) && readLock(guardPath)?.id === seen.id;
+  });
 }
 
 /** What follows `.break-` in a guard's name: 16 hex digits, then possibly a guard of that guard. */
