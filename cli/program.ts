@@ -339,9 +339,10 @@ Both take --key-file <path> and --key-command <cmd>; see their own --help.`,
     .action(team('recipients', 'add'));
   recipients
     .command('list')
-    .description('list the recipients; exit 1 when the file and the ring disagree')
+    .description('list the recipients (short fingerprints); exit 1 when the file and the ring disagree')
     .addOption(ringOption())
-    .option('--json', 'print a JSON report')
+    .option('--full', 'print each whole recipient, as the recipients file has it')
+    .option('--json', 'print a JSON report (whole recipients and fingerprints)')
     .action(team('recipients', 'list'));
   withKeys(recipients.command('remove'))
     .description('remove a recipient; with --rotate, revoke: new key, rotate, prune')

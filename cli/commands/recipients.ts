@@ -6,6 +6,7 @@ interface Flags extends KeyFlags {
   ring?: string;
   force?: boolean;
   json?: boolean;
+  full?: boolean;
   rotate?: string[] | boolean;
 }
 
@@ -42,7 +43,11 @@ export async function list(flags: Flags): Promise<number> {
     return 0;
   }
   const width = Math.max(4, ...listing.recipients.map((r) => r.name.length));
-  for (const r of listing.recipients) out(`${r.name.padEnd(width)}  ${r.kind.padEnd(14)}  ${r.fingerprint}\n`);
+  for (const r of listing.recipients) {
+    // --full prints recipients-file lines (what `recipients add` takes); the default fits a terminal line.
+    const line = flags.full ? `${r.name} ${r.recipient}${r.comment === undefined ? '' : ` ${r.comment}`}` : `${r.name.padEnd(width)}  ${r.kind.padEnd(14)}  ${r.fingerprint}${r.comment === undefined ? '' : `  ${r.comment}`}`;
+    out(line + '\n');
+  }
   for (const p of listing.problems) warn(p);
   if (listing.problems.length > 0) info('  hint: `fcfg check` reports this too; restore both files from version control, or rewrite the ring with --force');
   return listing.problems.length > 0 ? 1 : 0;

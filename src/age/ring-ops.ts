@@ -20,6 +20,7 @@ import {
   readRecipientsFile,
   recipientFingerprint,
   recipientsPathFor,
+  sshFingerprint,
   type RecipientEntry,
   type RecipientKind,
 } from './recipients-file.js';
@@ -39,8 +40,14 @@ export interface RingOptions extends KeyOptions {
 export interface RecipientInfo {
   name: string;
   kind: RecipientKind;
+  /** Short, for people comparing by eye: `SHA256:` + 12 characters for SSH keys, `age1abcd…uvwxyz` for age. */
   fingerprint: string;
+  /** SSH keys: the whole fingerprint as `ssh-keygen -l` prints it (`SHA256:` + 43 base64 characters). */
+  sshFingerprint?: string;
+  /** The whole recipient (hundreds of characters for ssh-rsa), without the comment. */
   recipient: string;
+  /** An SSH key's comment, as the recipients file has it. */
+  comment?: string;
 }
 
 export interface RecipientListing {
@@ -52,7 +59,14 @@ export interface RecipientListing {
   problems: string[];
 }
 
-const info = (e: RecipientEntry): RecipientInfo => ({ name: e.name, kind: e.kind, fingerprint: recipientFingerprint(e), recipient: e.recipient });
+const info = (e: RecipientEntry): RecipientInfo => ({
+  name: e.name,
+  kind: e.kind,
+  fingerprint: recipientFingerprint(e),
+  ...(e.kind === 'ssh-ed25519' || e.kind === 'ssh-rsa' ? { sshFingerprint: sshFingerprint(e.recipient) } : {}),
+  recipient: e.recipient,
+  ...(e.comment === undefined ? {} : { comment: e.comment }),
+});
 
 /** The recipients of a ring, and whether the recipients file agrees with it. Needs no identity. */
 export function listRecipients(ring: string = DEFAULT_RING): RecipientListing {
@@ -74,7 +88,7 @@ function refuseMismatch(problems: string[], ring: string, options: RingOptions):
  * The recipients a RECIPIENT argument names: a recipient itself (`age1...`, `ssh-ed25519 AAAA...`), or
  * the path of a `.pub` file or an age recipients file (one recipient per line, `#` comments).
  */
-export function recipientsFromArgument(arg: string): { kind: RecipientKind; recipient: string }[] {
+export function recipientsFromArgument(arg: string): { kind: RecipientKind; recipient: string; comment?: string }[] {
   const trimmed = arg.trim();
   if (/^(age1|ssh-|ecdsa-|sk-|AGE-SECRET-KEY-)/.test(trimmed)) return [normalizeRecipient(trimmed)];
   let text: string;
@@ -87,7 +101,7 @@ export function recipientsFromArgument(arg: string): { kind: RecipientKind; reci
     }
     throw err;
   }
-  const out: { kind: RecipientKind; recipient: string }[] = [];
+  const out: { kind: RecipientKind; recipient: string; comment?: string }[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
     if (line !== '' && !line.startsWith('#')) out.push(normalizeRecipient(line, `${arg}, line ${i + 1}`));
