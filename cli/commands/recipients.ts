@@ -1,4 +1,5 @@
 import { addRecipient, DEFAULT_RING, listRecipients, removeRecipient, type RecipientInfo } from '../../src/age/ring-ops.js';
+import { RevokeIncomplete } from '../../src/errors.js';
 import { askPassphrase } from '../age.js';
 import { info, keyOptions, out, printJson, warn, type KeyFlags } from '../io.js';
 
@@ -55,7 +56,14 @@ export async function list(flags: Flags): Promise<number> {
 
 export async function remove(name: string, flags: Flags): Promise<number> {
   const configs = Array.isArray(flags.rotate) ? flags.rotate : [];
-  const result = await removeRecipient(name, flags.ring ?? DEFAULT_RING, configs, options(flags));
+  let result: Awaited<ReturnType<typeof removeRecipient>>;
+  try {
+    result = await removeRecipient(name, flags.ring ?? DEFAULT_RING, configs, options(flags));
+  } catch (e) {
+    // All or nothing: anything written was put back, or RevokeIncomplete says how to finish.
+    if (!(e instanceof RevokeIncomplete)) info(`nothing was changed: ${name} is still a recipient${configs.length > 0 ? ' and every config is as it was' : ''}`);
+    throw e;
+  }
   if (flags.json) {
     printJson(result);
     return 0;
