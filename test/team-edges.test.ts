@@ -377,4 +377,22 @@ describe('7. revocation is all or nothing', () => {
     ok(cli(d, alice.home, args));
     await expectRevoked(d, alice, bob, key);
   }, 600_000);
+
+  it.skipIf(!HAVE_STRACE || process.geteuid?.() !== 0)('every ring write changes the ring and its recipients file together: recipients add with either rename failing', async () => {
+    const d = fresh();
+    const { alice } = await team(d, {});
+    const carol = await person(d, 'carol');
+    const before = snapshot(d);
+    for (const when of ['1', '2']) {
+      const r = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=rename', '-e', `inject=rename:error=EIO:when=${when}`, process.execPath, CLI, 'recipients', 'add', 'carol', carol.recipient], {
+        cwd: d,
+        env: cleanEnv({ HOME: alice.home }),
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/\(EIO\) \[ERR_FILE_ACCESS\]/);
+      expect(snapshot(d)).toEqual(before);
+    }
+  }, 120_000);
 });

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { openToken, plaintextToText, readToken } from '../config/file.js';
 import { FileNotFound, InvalidRecipient, RecipientError, RevokeIncomplete, RingMismatch, UsageError } from '../errors.js';
@@ -135,9 +135,21 @@ async function encryptRing(keys: readonly string[], entries: readonly RecipientE
 /** Writes the ring, then the recipients file recording it; remembers the ring for this process. Returns the ring's bytes. */
 async function writeRing(ring: string, keys: readonly string[], entries: readonly RecipientEntry[]): Promise<Uint8Array> {
   const bytes = await encryptRing(keys, entries);
+  const previous = existsSync(ring) ? readFileSync(ring) : undefined;
   // Both are meant to be committed: 0644 for new files (the ring is encrypted), existing modes kept.
   writeFileAtomic(ring, bytes, { mode: 0o644, label: `key ring ${ring}` });
-  writeFileAtomic(recipientsPathFor(ring), formatRecipientsFile(ring, entries, bytes), { mode: 0o644, label: `recipients file ${recipientsPathFor(ring)}` });
+  try {
+    writeFileAtomic(recipientsPathFor(ring), formatRecipientsFile(ring, entries, bytes), { mode: 0o644, label: `recipients file ${recipientsPathFor(ring)}` });
+  } catch (e) {
+    // The two files change together or not at all: a ring without the record of it would disagree.
+    try {
+      if (previous) writeFileAtomic(ring, previous, { label: `key ring ${ring}` });
+      else unlinkSync(ring);
+    } catch {
+      // the error below is the one to report; `check` shows the disagreement left
+    }
+    throw e;
+  }
   rememberRing(ring, { ring: new KeyRing(keys, `key ring ${ring}`) });
   return bytes;
 }
