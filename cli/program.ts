@@ -88,8 +88,9 @@ Run '${name} <command> --help' for the options of one command.`,
   add('keygen', 'create a key file')
     .description('create a key file (mode 0600); "-" prints the key instead')
     .argument('[path]', 'key file to create', 'secret.key')
-    .option('-f, --force', 'replace an existing key file, keeping a backup of it')
-    .option('-a, --add', 'prepend a new primary key to an existing key ring, keeping the old keys')
+    .option('-a, --add', 'prepend a new primary key to an existing key ring (a key file or a .age ring), keeping the old keys')
+    .option('-f, --force', 'replace an existing key file, keeping a backup of it; with a .age ring, write although its recipients file disagrees')
+    .addOption(new Option('--identity <file>', 'identity to open a .age key ring (with --add)'))
     .option('--json', 'print a JSON report')
     .action(lazy('keygen'));
 
@@ -215,6 +216,8 @@ system temp directory.`,
     .option('-n, --dry-run', 'report what would be dropped, write nothing')
     .option('--no-check', 'drop keys although no config is listed to check (refused otherwise)')
     .option('--strict-permissions', 'fail, instead of warning, on a key file readable by others')
+    .addOption(new Option('--identity <file>', 'identity to open a .age key ring'))
+    .option('-f, --force', 'with a .age ring: write although its recipients file disagrees')
     .option('--json', 'print a JSON report')
     .action(lazy('keys-prune'));
 
@@ -319,7 +322,8 @@ Both take --key-file <path> and --key-command <cmd>; see their own --help.`,
   // --- team access: .age key rings and their recipients (issue 13) ---
   // Key resolution is synchronous, age is not: a key command's .age ring is opened before it runs.
   program.hook('preAction', async (_program, action) => {
-    if (!action.options.some((o) => o.long === '--identity') || action.parent?.name() === 'recipients') return;
+    // Commands that rewrite a ring open it themselves (once: one passphrase prompt).
+    if (!action.options.some((o) => o.long === '--identity') || action.parent?.name() === 'recipients' || action.name() === 'keygen' || action.name() === 'prune') return;
     await (await import('./age.js')).openAgeRings(action);
   });
   const team = (file: string, fn: string) => async (...args: unknown[]) => {
@@ -339,9 +343,10 @@ Both take --key-file <path> and --key-command <cmd>; see their own --help.`,
     .action(team('recipients', 'add'));
   recipients
     .command('list')
-    .description('list the recipients; exit 1 when the file and the ring disagree')
+    .description('list the recipients (short fingerprints); exit 1 when the file and the ring disagree')
     .addOption(ringOption())
-    .option('--json', 'print a JSON report')
+    .option('--full', 'print each whole recipient, as the recipients file has it')
+    .option('--json', 'print a JSON report (whole recipients and fingerprints)')
     .action(team('recipients', 'list'));
   withKeys(recipients.command('remove'))
     .description('remove a recipient; with --rotate, revoke: new key, rotate, prune')

@@ -367,3 +367,11 @@ export class AgeRingNeedsAsync extends FernetConfigError {
 export class MalformedAgeFile extends FernetConfigError {
   static override code = 'ERR_MALFORMED_AGE_FILE';
 }
+
+/**
+ * A revocation (`recipients remove NAME --rotate`) that failed while writing and could not be undone:
+ * the hint gives the exact commands that finish it from the state left on disk.
+ */
+export class RevokeIncomplete extends FernetConfigError {
+  static override code = 'ERR_REVOKE_INCOMPLETE';
+}

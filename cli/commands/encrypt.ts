@@ -1,4 +1,5 @@
-import { ConfigValidationError, UsageError } from '../../src/errors.js';
+import { existsSync } from 'node:fs';
+import { ConfigValidationError, KeyNotFound, UsageError } from '../../src/errors.js';
 import { parseJson, stripBom } from '../../src/config/json.js';
 import { ringFor, sealConfigBytes } from '../../src/config/file.js';
 import { writeFileAtomic } from '../../src/fs/atomic.js';
@@ -28,7 +29,7 @@ export default async function encrypt(input: string, flags: Flags): Promise<numb
     if (issues.length) throw new ConfigValidationError(issues);
   }
   // Keys are looked up beside the *output*: that is where the config will live.
-  const ring = ringFor(output === '-' ? undefined : output, keyOptions(flags));
+  const ring = output === '-' ? stdoutRing(flags) : ringFor(output, keyOptions(flags));
   // Refuses a repeated key (DuplicateKey), as every writer does.
   const sealed = sealConfigBytes(text, ring, source);
   if (output === '-') {
@@ -44,4 +45,22 @@ export default async function encrypt(input: string, flags: Flags): Promise<numb
   info(`encrypted ${source} -> ${output}`);
   if (input !== '-') info(`note: ${input} still holds the plaintext; delete it or keep it out of version control`);
   return 0;
+}
+
+/**
+ * The ring for a config written to stdout: there is no config path to look beside, so only the explicit
+ * sources count. Without one, the hint says how to name where the config will live.
+ */
+function stdoutRing(flags: Flags) {
+  try {
+    return ringFor(undefined, keyOptions(flags));
+  } catch (e) {
+    if (!(e instanceof KeyNotFound)) throw e;
+    const here = ['secret.key', 'secret.key.age'].filter((f) => existsSync(f));
+    const near = here.length > 0 ? ` (for ${here.join(' or ')} here, -o FILE in this directory)` : '';
+    throw new KeyNotFound(e.tried, {
+      cause: e,
+      hint: `writing to stdout there is no config to find a key or .age ring beside: pass -o FILE to write the config where it will live, and the key file or .age ring beside FILE is used${near}; or pass --key-file PATH (-k), or set FERNET_CONFIG_KEY_FILE`,
+    });
+  }
 }

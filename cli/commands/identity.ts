@@ -16,13 +16,19 @@ interface Flags {
   json?: boolean;
 }
 
-/** `identity new [PATH]`: writes a new age identity (0600) and prints its public recipient. "-" prints the identity. */
+/**
+ * `identity new [PATH]`: writes a new age identity (0600) and prints its public recipient. "-" prints the
+ * identity on stdout (with --json, as `identity` beside `recipient`: the file text, comments included).
+ */
 export async function create(path: string | undefined, flags: Flags): Promise<number> {
   const id = await newIdentity({ postQuantum: flags.pq === true });
   if (path === '-') {
-    // For a CI secret store: the identity on stdout, the recipient on stderr.
-    out(id.text);
-    info(`public recipient: ${id.recipient}`);
+    // For a CI secret store. Either way the identity goes only to stdout, where it was asked for.
+    if (flags.json) printJson({ path: '-', recipient: id.recipient, identity: id.text });
+    else {
+      out(id.text);
+      info(`public recipient: ${id.recipient}`);
+    }
     return 0;
   }
   const target = path ?? defaultIdentityFiles(process.env.HOME ?? homedir())[0]!;

@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
-import { FileExists, FileNotFound } from '../../src/errors.js';
+import { FileExists, FileNotFound, UsageError } from '../../src/errors.js';
 import { generateKey } from '../../src/fernet/key.js';
 import { writeFileAtomic } from '../../src/fs/atomic.js';
 import { backupFile } from '../../src/fs/backup.js';
@@ -7,20 +8,25 @@ import { withLock } from '../../src/fs/lock.js';
 import { MAX_KEY_FILE_BYTES, readRegularFile } from '../../src/fs/read.js';
 import { ignoredPaths, topLevel } from '../../src/git/git.js';
 import { fingerprintKey, formatKeyFile, parseKeyFile } from '../../src/keys/ring.js';
-import { info, out, printJson, stdinIsTTY, warn } from '../io.js';
+import { askPassphrase } from '../age.js';
+import { info, keyOptions, out, printJson, stdinIsTTY, warn } from '../io.js';
 
 interface Flags {
   force?: boolean;
   add?: boolean;
   json?: boolean;
+  identity?: string;
 }
 
 export default async function keygen(path: string, flags: Flags): Promise<number> {
-  const key = generateKey();
   if (path === '-') {
-    out(key + '\n');
+    if (flags.identity !== undefined) throw new UsageError('--identity goes with --add on a .age key ring');
+    out(generateKey() + '\n');
     return 0;
   }
+  const ring = ageRingOf(path, flags);
+  if (ring !== undefined) return addToRing(ring, flags);
+  const key = generateKey();
 
   let keys = [key];
   const label = `key file ${path}`;
@@ -59,6 +65,39 @@ export default async function keygen(path: string, flags: Flags): Promise<number
   if (flags.json) printJson({ path, fingerprint, keys: keys.length });
   else info(`wrote ${flags.add ? 'a new primary key' : 'a new key'} to ${path} (fingerprint ${fingerprint}${keys.length > 1 ? `, ${keys.length} keys in the ring` : ''})`);
   suggestGitignore(path);
+  if (existsSync(path + '.age')) {
+    warn(`${path}.age is beside it: ${path} now wins key resolution over that ring; to add a key to the ring instead, delete ${path} and run fcfg keygen --add ${path}.age`);
+  }
+  return 0;
+}
+
+/**
+ * The `.age` ring `keygen` works on, or undefined for a plain key file: PATH itself when it ends in
+ * `.age`, or `<PATH>.age` with --add when only the ring exists (the ring replaced `secret.key`: adding
+ * to a new plain file beside it would start a second ring that wins key resolution).
+ */
+function ageRingOf(path: string, flags: Flags): string | undefined {
+  const ring = path.endsWith('.age') ? path : flags.add && !existsSync(path) && existsSync(path + '.age') ? path + '.age' : undefined;
+  if (ring === undefined) {
+    if (flags.identity !== undefined) throw new UsageError('--identity goes with --add on a .age key ring');
+    return undefined;
+  }
+  if (!flags.add) {
+    throw new UsageError(`${ring} is a .age key ring: keygen adds keys to it (--add), \`fcfg recipients add\` creates one`, { hint: `fcfg keygen --add ${ring}` });
+  }
+  return ring;
+}
+
+/** keygen --add on a .age ring: a new primary key, the ring rewritten for its recipients, no plain key file. */
+async function addToRing(ring: string, flags: Flags): Promise<number> {
+  const { addRingKey } = await import('../../src/age/ring-ops.js');
+  const result = await addRingKey(ring, { ...keyOptions(flags), passphrase: askPassphrase, ...(flags.force ? { force: true } : {}) });
+  if (flags.json) {
+    printJson({ path: result.ring, fingerprint: result.fingerprint, keys: result.keys });
+    return 0;
+  }
+  info(`wrote a new primary key to ${result.ring} (fingerprint ${result.fingerprint}, ${result.keys} keys in the ring) for ${result.recipients.map((r) => r.name).join(', ')}`);
+  info(`next: fcfg rotate CONFIG... (re-encrypts them with it), then fcfg keys prune ${result.ring} --keep 1 CONFIG...; commit ${result.ring}, its recipients file and the configs`);
   return 0;
 }
 

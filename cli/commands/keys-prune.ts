@@ -1,5 +1,6 @@
-import { pruneKeyRing } from '../../src/ops/prune.js';
-import { info, printJson, warn } from '../io.js';
+import { pruneKeyRing, type PruneOptions } from '../../src/ops/prune.js';
+import { askPassphrase } from '../age.js';
+import { info, keyOptions, printJson, warn } from '../io.js';
 
 interface Flags {
   keep: number;
@@ -8,17 +9,23 @@ interface Flags {
   check?: boolean;
   strictPermissions?: boolean;
   json?: boolean;
+  identity?: string;
+  force?: boolean;
 }
 
 export default async function keysPrune(keyFile: string, configs: string[], flags: Flags): Promise<number> {
-  const result = await pruneKeyRing(keyFile, {
+  const options: PruneOptions = {
     keep: flags.keep,
     configs,
     dryRun: flags.dryRun,
     unchecked: flags.check === false,
     strictPermissions: flags.strictPermissions,
     onWarning: warn,
-  });
+  };
+  // A .age ring is opened with an identity and rewritten for its recipients (age loads only then).
+  const result = keyFile.endsWith('.age')
+    ? await (await import('../../src/age/ring-ops.js')).pruneAgeRing(keyFile, { ...options, ...keyOptions(flags), passphrase: askPassphrase, ...(flags.force ? { force: true } : {}) })
+    : await pruneKeyRing(keyFile, options);
   if (configs.length === 0 && result.dropped.length > 0) {
     warn(`no CONFIG was given, so nothing checked that the dropped keys are unused${flags.dryRun ? ' (without --dry-run this is refused unless --no-check is given)' : ''}`);
   }

@@ -1,4 +1,5 @@
 import { addRecipient, DEFAULT_RING, listRecipients, removeRecipient, type RecipientInfo } from '../../src/age/ring-ops.js';
+import { RevokeIncomplete } from '../../src/errors.js';
 import { askPassphrase } from '../age.js';
 import { info, keyOptions, out, printJson, warn, type KeyFlags } from '../io.js';
 
@@ -6,6 +7,7 @@ interface Flags extends KeyFlags {
   ring?: string;
   force?: boolean;
   json?: boolean;
+  full?: boolean;
   rotate?: string[] | boolean;
 }
 
@@ -42,7 +44,11 @@ export async function list(flags: Flags): Promise<number> {
     return 0;
   }
   const width = Math.max(4, ...listing.recipients.map((r) => r.name.length));
-  for (const r of listing.recipients) out(`${r.name.padEnd(width)}  ${r.kind.padEnd(14)}  ${r.fingerprint}\n`);
+  for (const r of listing.recipients) {
+    // --full prints recipients-file lines (what `recipients add` takes); the default fits a terminal line.
+    const line = flags.full ? `${r.name} ${r.recipient}${r.comment === undefined ? '' : ` ${r.comment}`}` : `${r.name.padEnd(width)}  ${r.kind.padEnd(14)}  ${r.fingerprint}${r.comment === undefined ? '' : `  ${r.comment}`}`;
+    out(line + '\n');
+  }
   for (const p of listing.problems) warn(p);
   if (listing.problems.length > 0) info('  hint: `fcfg check` reports this too; restore both files from version control, or rewrite the ring with --force');
   return listing.problems.length > 0 ? 1 : 0;
@@ -50,7 +56,14 @@ export async function list(flags: Flags): Promise<number> {
 
 export async function remove(name: string, flags: Flags): Promise<number> {
   const configs = Array.isArray(flags.rotate) ? flags.rotate : [];
-  const result = await removeRecipient(name, flags.ring ?? DEFAULT_RING, configs, options(flags));
+  let result: Awaited<ReturnType<typeof removeRecipient>>;
+  try {
+    result = await removeRecipient(name, flags.ring ?? DEFAULT_RING, configs, options(flags));
+  } catch (e) {
+    // All or nothing: anything written was put back, or RevokeIncomplete says how to finish.
+    if (!(e instanceof RevokeIncomplete)) info(`nothing was changed: ${name} is still a recipient${configs.length > 0 ? ' and every config is as it was' : ''}`);
+    throw e;
+  }
   if (flags.json) {
     printJson(result);
     return 0;

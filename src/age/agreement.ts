@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { FileNotFound } from '../errors.js';
 import { fileError } from '../fs/errors.js';
 import { compareRing } from './header.js';
-import { readRecipientsFile, recipientsPathFor, type RecipientsFile } from './recipients-file.js';
+import { readRecipientsFile, recipientsPathFor, ringTarget, unusedRecipientsFile, type RecipientsFile } from './recipients-file.js';
 
 /** The bytes of a `.age` key ring. */
 export function readRingBytes(ring: string): Uint8Array {
@@ -22,18 +22,30 @@ export function readRingBytes(ring: string): Uint8Array {
 export function ringAgreement(ring: string, file: RecipientsFile | undefined = readRecipientsFile(recipientsPathFor(ring))): string[] {
   const recipientsFile = recipientsPathFor(ring);
   const ringExists = existsSync(ring);
-  if (!file && !ringExists) return [];
-  if (!file) return [`${ring} has no recipients file (${recipientsFile})`];
-  if (!ringExists) return file.entries.length > 0 ? [`${recipientsFile} lists recipients but ${ring} does not exist`] : [];
-  return compareRing(file, readRingBytes(ring), ring);
+  const stray = unusedRecipientsFile(ring);
+  const link = stray === undefined ? [] : [`${stray} is not used: ${ring} is a link to ${ringTarget(ring)}, whose recipients file is ${recipientsFile}`];
+  if (!file && !ringExists) return link;
+  if (!file) return [`${ring} has no recipients file (${recipientsFile})`, ...link];
+  if (!ringExists) return file.entries.length > 0 ? [`${recipientsFile} lists recipients but ${ring} does not exist`, ...link] : link;
+  return [...compareRing(file, readRingBytes(ring), ring), ...link];
 }
 
-/** The rings `check` looks at for the files it walked: each `*.key.age`, and the ring of each `*.recipients`. */
+/**
+ * The rings `check` looks at for the files it walked: each `*.key.age`, and the ring of each
+ * `*.recipients`; a ring reached both directly and through a link is checked once, by the first name.
+ */
 export function ringsOf(files: Iterable<string>): string[] {
-  const out = new Set<string>();
+  const out = new Map<string, string>();
   for (const f of files) {
-    if (f.endsWith('.key.age')) out.add(f);
-    else if (f.endsWith('.recipients')) out.add(f.slice(0, -'.recipients'.length) + '.key.age');
+    const ring = f.endsWith('.key.age') ? f : f.endsWith('.recipients') ? f.slice(0, -'.recipients'.length) + '.key.age' : undefined;
+    if (ring === undefined) continue;
+    let id = ring;
+    try {
+      id = realpathSync(ring);
+    } catch {
+      // missing: checked under its own name
+    }
+    if (!out.has(id)) out.set(id, ring);
   }
-  return [...out].sort();
+  return [...out.values()].sort();
 }

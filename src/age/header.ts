@@ -1,5 +1,5 @@
 import { MalformedAgeFile } from '../errors.js';
-import { recipientSetHash, shortHash, sshTag, type RecipientsFile } from './recipients-file.js';
+import { recipientNamesHash, recipientSetHash, shortHash, sshTag, type RecipientsFile } from './recipients-file.js';
 
 /**
  * What can be learnt about an age file without a key: its stanza types and, for SSH stanzas, the tag of
@@ -60,6 +60,10 @@ export function compareRing(file: RecipientsFile, ringBytes: Uint8Array, ringLab
   else {
     if (file.record.ring !== shortHash(ringBytes)) problems.push(`${ringLabel} was rewritten since the recipients file was (by another tool, or a merge)`);
     if (file.record.recipients !== recipientSetHash(file.entries)) problems.push(`the recipients file was edited since ${ringLabel} was written`);
+    else if (file.record.names !== undefined && file.record.names !== recipientNamesHash(file.entries)) {
+      // Same keys, other names: remove/list would act on the wrong person.
+      problems.push(`recipients were renamed in the recipients file since ${ringLabel} was written (the same keys under other names)`);
+    }
   }
   let stanzas: StanzaInfo[];
   try {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InvalidRecipient } from '../errors.js';
 import { fileError } from '../fs/errors.js';
@@ -11,13 +11,17 @@ import { parseSshRecipient } from './ssh.js';
  * Format (schemas/recipients-file.md):
  *
  *   # comments and blank lines are ignored
- *   # fcfg-ring sha256=<16 hex> recipients=<16 hex>     (written by fcfg: what the ring was last written for)
+ *   # fcfg-ring sha256=<16 hex> recipients=<16 hex> names=<16 hex>   (written by fcfg: what the ring was last written for)
  *   alice age1...
- *   bob ssh-ed25519 AAAA...
+ *   bob ssh-ed25519 AAAA... bob@laptop
  *
  * One `NAME RECIPIENT` per line. NAME: letters, digits and `._@+-`, unique in the file. RECIPIENT: an
  * age X25519 recipient (`age1...`), a post-quantum hybrid one (`age1pq1...`), or an SSH public key
- * (`ssh-ed25519 AAAA...`, `ssh-rsa AAAA...`; a trailing comment is dropped).
+ * (`ssh-ed25519 AAAA...`, `ssh-rsa AAAA...`) with its comment, if any, kept for display.
+ *
+ * The record binds the file to the ring: `sha256` is the ring file's hash, `recipients` the set of
+ * recipients it was encrypted to, `names` which name each of them had (so a hand-made rename, or two
+ * names swapped, is a disagreement: `recipients remove bob` must remove the key that was bob's).
  */
 
 export type RecipientKind = 'x25519' | 'mlkem768x25519' | 'ssh-ed25519' | 'ssh-rsa';
@@ -27,21 +31,66 @@ export interface RecipientEntry {
   kind: RecipientKind;
   /** Normalized: `age1...`, or `ssh-ed25519 AAAA...` without the comment. Public; safe to print. */
   recipient: string;
+  /** An SSH key's comment (`bob@laptop`), for display only: not part of the recipient. */
+  comment?: string;
 }
 
 export interface RecipientsFile {
   entries: RecipientEntry[];
-  /** The `# fcfg-ring` record: hashes of the ring file and of the recipient set it was written for. */
-  record?: { ring: string; recipients: string };
+  /**
+   * The `# fcfg-ring` record: hashes of the ring file, of the recipient set it was written for and of
+   * the name-recipient pairs (`names`, absent in records written before it was added).
+   */
+  record?: { ring: string; recipients: string; names?: string };
 }
 
 export const RECORD_PREFIX = '# fcfg-ring ';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
 const BECH32 = /^[02-9ac-hj-np-z]+$/;
 
-/** `secret.key.age` -> `secret.recipients`; `prod.key.age` -> `prod.recipients`; anything else + `.recipients`. */
+/**
+ * The recipients file of a ring: `secret.key.age` -> `secret.recipients`; `prod.key.age` ->
+ * `prod.recipients`; anything else + `.recipients`. A ring that is a symbolic link is named by its
+ * target: writes go through the link to the target, so the recipients file that records them lives
+ * beside the target too, one for every link to that ring (a link whose target is missing keeps its own
+ * name, and reads fail on the ring itself).
+ */
 export function recipientsPathFor(ring: string): string {
+  return recipientsNameFor(ringTarget(ring));
+}
+
+function recipientsNameFor(ring: string): string {
   return ring.endsWith('.key.age') ? ring.slice(0, -'.key.age'.length) + '.recipients' : ring + '.recipients';
+}
+
+/** The ring itself when it is not a symbolic link (the path as given, for messages), else its real path. */
+export function ringTarget(ring: string): string {
+  try {
+    if (!lstatSync(ring).isSymbolicLink()) return ring;
+    return realpathSync(ring);
+  } catch {
+    return ring;
+  }
+}
+
+/**
+ * A recipients file named after a ring that is a symbolic link, which no command reads (they read the
+ * one beside the link's target), or undefined. `check` reports it: someone may be editing it.
+ */
+export function unusedRecipientsFile(ring: string): string | undefined {
+  const target = ringTarget(ring);
+  if (target === ring) return undefined;
+  const beside = recipientsNameFor(ring);
+  try {
+    return realpathSync(beside) === realpathSync(recipientsNameFor(target)) ? undefined : beside;
+  } catch {
+    try {
+      lstatSync(beside);
+      return beside;
+    } catch {
+      return undefined;
+    }
+  }
 }
 
 /**
@@ -70,14 +119,16 @@ export function recipientKind(recipient: string, where = 'recipient'): Recipient
   throw new InvalidRecipient(`${where}: not a recipient (expected age1..., age1pq1..., ssh-ed25519 AAAA... or ssh-rsa AAAA...)`);
 }
 
-/** Normalizes a recipient: SSH keys lose their comment. */
-export function normalizeRecipient(recipient: string, where = 'recipient'): { kind: RecipientKind; recipient: string } {
+/** Normalizes a recipient: an SSH key's comment moves out of the recipient into `comment`. */
+export function normalizeRecipient(recipient: string, where = 'recipient'): { kind: RecipientKind; recipient: string; comment?: string } {
   const kind = recipientKind(recipient, where);
   const r = recipient.trim();
   if (kind === 'ssh-ed25519' || kind === 'ssh-rsa') {
     // The full check (key data of the type named, RSA size) now, not first when the ring is written.
     try {
-      return { kind, recipient: parseSshRecipient(r).publicKey };
+      // Control characters stay out: the comment is printed by `recipients list`.
+      const comment = r.split(/\s+/).slice(2).join(' ').replace(/[\u0000-\u001f\u007f]/g, '');
+      return { kind, recipient: parseSshRecipient(r).publicKey, ...(comment === '' ? {} : { comment }) };
     } catch (e) {
       if (e instanceof InvalidRecipient) throw new InvalidRecipient(`${where}: ${e.message}`, { cause: e, ...(e.hint ? { hint: e.hint } : {}) });
       throw e;
@@ -99,8 +150,8 @@ export function parseRecipientsFile(text: string, source: string): RecipientsFil
     const line = raw.trim();
     const where = `${source}, line ${i + 1}`;
     if (line.startsWith(RECORD_PREFIX)) {
-      const m = /sha256=([0-9a-f]{16})\s+recipients=([0-9a-f]{16})/.exec(line);
-      if (m) record = { ring: m[1]!, recipients: m[2]! };
+      const m = /sha256=([0-9a-f]{16})\s+recipients=([0-9a-f]{16})(?:\s+names=([0-9a-f]{16}))?/.exec(line);
+      if (m) record = { ring: m[1]!, recipients: m[2]!, ...(m[3] ? { names: m[3] } : {}) };
       return;
     }
     if (line === '' || line.startsWith('#')) return;
@@ -136,12 +187,17 @@ export function recipientSetHash(entries: readonly { recipient: string }[]): str
   return shortHash([...new Set(entries.map((e) => e.recipient))].sort().join('\n'));
 }
 
+/** Hash of the name-recipient pairs: which name stands for which recipient (order does not matter). */
+export function recipientNamesHash(entries: readonly { name: string; recipient: string }[]): string {
+  return shortHash(entries.map((e) => `${e.name} ${e.recipient}`).sort().join('\n'));
+}
+
 export function formatRecipientsFile(ring: string, entries: readonly RecipientEntry[], ringBytes: Uint8Array): string {
   const lines = [
-    `# Recipients of ${basename(ring)}: one "NAME RECIPIENT" per line. Change them with`,
+    `# Recipients of ${basename(ringTarget(ring))}: one "NAME RECIPIENT" per line. Change them with`,
     '# `fcfg recipients add/remove`, which rewrite the ring; the next line records what it was written for.',
-    `${RECORD_PREFIX}sha256=${shortHash(ringBytes)} recipients=${recipientSetHash(entries)}`,
-    ...entries.map((e) => `${e.name} ${e.recipient}`),
+    `${RECORD_PREFIX}sha256=${shortHash(ringBytes)} recipients=${recipientSetHash(entries)} names=${recipientNamesHash(entries)}`,
+    ...entries.map((e) => `${e.name} ${e.recipient}${e.comment === undefined ? '' : ` ${e.comment}`}`),
   ];
   return lines.join('\n') + '\n';
 }
@@ -152,13 +208,16 @@ export function formatRecipientsFile(ring: string, entries: readonly RecipientEn
  * people compare them by eye.
  */
 export function recipientFingerprint(entry: { kind: RecipientKind; recipient: string }): string {
-  if (entry.kind === 'ssh-ed25519' || entry.kind === 'ssh-rsa') {
-    const blob = Buffer.from(entry.recipient.split(' ')[1] ?? '', 'base64');
-    return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '').slice(0, 12);
-  }
+  if (entry.kind === 'ssh-ed25519' || entry.kind === 'ssh-rsa') return sshFingerprint(entry.recipient).slice(0, 'SHA256:'.length + 12);
   const r = entry.recipient;
   const head = entry.kind === 'mlkem768x25519' ? 12 : 9;
   return `${r.slice(0, head)}…${r.slice(-6)}`;
+}
+
+/** An SSH key's fingerprint exactly as `ssh-keygen -l` prints it (`SHA256:` and 43 base64 characters). */
+export function sshFingerprint(recipient: string): string {
+  const blob = Buffer.from(recipient.split(' ')[1] ?? '', 'base64');
+  return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '');
 }
 
 /** age's stanza tag for an SSH recipient: base64 (no padding) of the first 4 bytes of SHA-256 of the key. */

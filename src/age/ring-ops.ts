@@ -1,13 +1,14 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { openToken, plaintextToText, readToken } from '../config/file.js';
-import { FileNotFound, InvalidRecipient, RecipientError, RingMismatch, UsageError } from '../errors.js';
+import { FileNotFound, InvalidRecipient, RecipientError, RevokeIncomplete, RingMismatch, UsageError } from '../errors.js';
 import { generateKey } from '../fernet/key.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { fileError } from '../fs/errors.js';
 import { withLock, type LockOptions } from '../fs/lock.js';
 import { readKeyFile, resolveKeyRing, type KeyOptions } from '../keys/resolve.js';
 import { KeyRing, formatKeyFile } from '../keys/ring.js';
+import { pruneKeyRing, type KeyStore, type PruneOptions, type PruneResult } from '../ops/prune.js';
 import { rotateConfigs } from '../ops/rotate.js';
 import { toDotPath } from '../schema/validate.js';
 import { ringAgreement } from './agreement.js';
@@ -20,10 +21,12 @@ import {
   readRecipientsFile,
   recipientFingerprint,
   recipientsPathFor,
+  sshFingerprint,
   type RecipientEntry,
   type RecipientKind,
 } from './recipients-file.js';
-import { rememberRing } from './select.js';
+import { forgetRings, rememberRing } from './select.js';
+import { findDrafts } from '../edit/draft.js';
 
 /** The default ring: `secret.key.age` in the working directory. */
 export const DEFAULT_RING = 'secret.key.age';
@@ -39,8 +42,14 @@ export interface RingOptions extends KeyOptions {
 export interface RecipientInfo {
   name: string;
   kind: RecipientKind;
+  /** Short, for people comparing by eye: `SHA256:` + 12 characters for SSH keys, `age1abcd…uvwxyz` for age. */
   fingerprint: string;
+  /** SSH keys: the whole fingerprint as `ssh-keygen -l` prints it (`SHA256:` + 43 base64 characters). */
+  sshFingerprint?: string;
+  /** The whole recipient (hundreds of characters for ssh-rsa), without the comment. */
   recipient: string;
+  /** An SSH key's comment, as the recipients file has it. */
+  comment?: string;
 }
 
 export interface RecipientListing {
@@ -52,7 +61,14 @@ export interface RecipientListing {
   problems: string[];
 }
 
-const info = (e: RecipientEntry): RecipientInfo => ({ name: e.name, kind: e.kind, fingerprint: recipientFingerprint(e), recipient: e.recipient });
+const info = (e: RecipientEntry): RecipientInfo => ({
+  name: e.name,
+  kind: e.kind,
+  fingerprint: recipientFingerprint(e),
+  ...(e.kind === 'ssh-ed25519' || e.kind === 'ssh-rsa' ? { sshFingerprint: sshFingerprint(e.recipient) } : {}),
+  recipient: e.recipient,
+  ...(e.comment === undefined ? {} : { comment: e.comment }),
+});
 
 /** The recipients of a ring, and whether the recipients file agrees with it. Needs no identity. */
 export function listRecipients(ring: string = DEFAULT_RING): RecipientListing {
@@ -74,7 +90,7 @@ function refuseMismatch(problems: string[], ring: string, options: RingOptions):
  * The recipients a RECIPIENT argument names: a recipient itself (`age1...`, `ssh-ed25519 AAAA...`), or
  * the path of a `.pub` file or an age recipients file (one recipient per line, `#` comments).
  */
-export function recipientsFromArgument(arg: string): { kind: RecipientKind; recipient: string }[] {
+export function recipientsFromArgument(arg: string): { kind: RecipientKind; recipient: string; comment?: string }[] {
   const trimmed = arg.trim();
   if (/^(age1|ssh-|ecdsa-|sk-|AGE-SECRET-KEY-)/.test(trimmed)) return [normalizeRecipient(trimmed)];
   let text: string;
@@ -87,7 +103,7 @@ export function recipientsFromArgument(arg: string): { kind: RecipientKind; reci
     }
     throw err;
   }
-  const out: { kind: RecipientKind; recipient: string }[] = [];
+  const out: { kind: RecipientKind; recipient: string; comment?: string }[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
     if (line !== '' && !line.startsWith('#')) out.push(normalizeRecipient(line, `${arg}, line ${i + 1}`));
@@ -116,13 +132,26 @@ async function encryptRing(keys: readonly string[], entries: readonly RecipientE
   return encrypter.encrypt(formatKeyFile(keys));
 }
 
-/** Writes the ring, then the recipients file recording it; remembers the ring for this process. */
-async function writeRing(ring: string, keys: readonly string[], entries: readonly RecipientEntry[]): Promise<void> {
+/** Writes the ring, then the recipients file recording it; remembers the ring for this process. Returns the ring's bytes. */
+async function writeRing(ring: string, keys: readonly string[], entries: readonly RecipientEntry[]): Promise<Uint8Array> {
   const bytes = await encryptRing(keys, entries);
+  const previous = existsSync(ring) ? readFileSync(ring) : undefined;
   // Both are meant to be committed: 0644 for new files (the ring is encrypted), existing modes kept.
   writeFileAtomic(ring, bytes, { mode: 0o644, label: `key ring ${ring}` });
-  writeFileAtomic(recipientsPathFor(ring), formatRecipientsFile(ring, entries, bytes), { mode: 0o644, label: `recipients file ${recipientsPathFor(ring)}` });
+  try {
+    writeFileAtomic(recipientsPathFor(ring), formatRecipientsFile(ring, entries, bytes), { mode: 0o644, label: `recipients file ${recipientsPathFor(ring)}` });
+  } catch (e) {
+    // The two files change together or not at all: a ring without the record of it would disagree.
+    try {
+      if (previous) writeFileAtomic(ring, previous, { label: `key ring ${ring}` });
+      else unlinkSync(ring);
+    } catch {
+      // the error below is the one to report; `check` shows the disagreement left
+    }
+    throw e;
+  }
   rememberRing(ring, { ring: new KeyRing(keys, `key ring ${ring}`) });
+  return bytes;
 }
 
 /** The plain key file a ring replaces: `secret.key` for `secret.key.age`. */
@@ -202,6 +231,59 @@ export async function addRecipient(name: string, recipientArg: string, ring: str
   }, options.lock);
 }
 
+export interface AddKeyResult {
+  ring: string;
+  /** Fingerprint of the new primary key (never the key). */
+  fingerprint: string;
+  /** Keys in the ring now, the new one included. */
+  keys: number;
+  recipients: RecipientInfo[];
+}
+
+/**
+ * Prepends a new primary key to a `.age` ring and rewrites it for its current recipients (keygen --add
+ * for a ring): configs are then moved to it with `rotate`, and the old keys dropped with `keys prune`.
+ * The ring is opened with the caller's identity; no plain key file is written.
+ */
+export async function addRingKey(ring: string, options: RingOptions = {}): Promise<AddKeyResult> {
+  return withLock(ring, async () => {
+    const file = readRecipientsFile(recipientsPathFor(ring));
+    if (!existsSync(ring)) throw new FileNotFound(`key ring ${ring} does not exist`, { hint: 'create it with `fcfg recipients add NAME RECIPIENT`' });
+    refuseMismatch(ringAgreement(ring, file), ring, options);
+    const entries = file?.entries ?? [];
+    if (entries.length === 0) throw new RecipientError(`${recipientsPathFor(ring)} lists no recipients: nobody could open the rewritten ring`, { hint: 'restore it from version control' });
+    const opened = await openAgeRingDetailed(ring, options);
+    const next = new KeyRing([generateKey(), ...opened.ring.exportKeys()], `key ring ${ring}`);
+    await writeRing(ring, next.exportKeys(), entries);
+    return { ring, fingerprint: next.fingerprint(0), keys: next.size, recipients: entries.map(info) };
+  }, options.lock);
+}
+
+/**
+ * `keys prune` for a `.age` ring: the same checks as for a key file (every listed config must stay
+ * readable), the ring opened with the caller's identity and rewritten for its current recipients.
+ */
+export async function pruneAgeRing(ring: string, options: PruneOptions & RingOptions): Promise<PruneResult> {
+  let entries: RecipientEntry[] = [];
+  const store: KeyStore = {
+    read: async () => {
+      if (!existsSync(ring)) throw new FileNotFound(`key ring ${ring} does not exist`);
+      const file = readRecipientsFile(recipientsPathFor(ring));
+      const problems = ringAgreement(ring, file);
+      refuseMismatch(problems, ring, options);
+      // Forced past a disagreement: the ring is rewritten for the file's recipients even if no key goes.
+      store.rewrite = problems.length > 0;
+      entries = file?.entries ?? [];
+      if (entries.length === 0 && !options.dryRun) throw new RecipientError(`${recipientsPathFor(ring)} lists no recipients: nobody could open the rewritten ring`, { hint: 'restore it from version control' });
+      return (await openAgeRingDetailed(ring, options)).ring;
+    },
+    write: async (keys) => {
+      await writeRing(ring, keys, entries);
+    },
+  };
+  return pruneKeyRing(ring, { ...options, store });
+}
+
 export interface RemoveResult {
   ring: string;
   removed: RecipientInfo;
@@ -263,30 +345,113 @@ export async function removeRecipient(name: string, ring: string = DEFAULT_RING,
       }
     }
     const next = new KeyRing([generateKey(), ...oldKeys], `key ring ${ring}`);
-    // 1. The new key is saved for the remaining recipients before any config depends on it.
-    await writeRing(ring, next.exportKeys(), remaining);
-    // 2. Rotate (all opened before any is written, each write atomic).
-    const rotated = await rotateConfigs(configs, next, { force: true, ...(options.now !== undefined ? { now: options.now } : {}), ...(options.lock ? { lock: options.lock } : {}) });
-    // 3. Prune: every listed config now opens with the new primary, which is all the ring keeps.
     const pruned = next.slice(1);
-    await writeRing(ring, pruned.exportKeys(), remaining);
+    const twin = plainTwin(ring);
+    const undo = new Undo(name, ring, configs, recipientsFile);
+    let rotated: Awaited<ReturnType<typeof rotateConfigs>>;
+    try {
+      rotated = await rotateConfigs(configs, next, {
+        force: true,
+        ...(options.now !== undefined ? { now: options.now } : {}),
+        ...(options.lock ? { lock: options.lock } : {}),
+        // 1. Every config is locked and opened: only now is anything written. The new key is saved for the
+        // remaining recipients before any config depends on it.
+        beforeWrite: async () => {
+          undo.snapshot([ring, recipientsFile, ...configs.flatMap((c) => [c, ...findDrafts(c)])]);
+          undo.superset = await writeRing(ring, next.exportKeys(), remaining);
+        },
+      });
+      // 2. (rotateConfigs) every listed config rotated, each write atomic. 3. Prune: every listed config now
+      // opens with the new primary, which is all the ring keeps.
+      await writeRing(ring, pruned.exportKeys(), remaining);
+      if (twin !== undefined && existsSync(twin)) {
+        let same = false;
+        try {
+          same = readKeyFile(twin, {}).exportKeys().join('\n') === oldKeys.join('\n');
+        } catch {
+          // unreadable or not a key file: leave it, and warn
+        }
+        if (same) writeFileAtomic(twin, formatKeyFile(pruned.exportKeys()), { mode: 0o600, keepMode: false, label: `key file ${twin}` });
+        result.plainKeyFile = { path: twin, updated: same };
+      }
+    } catch (error) {
+      await undo.rollback(error);
+      throw error;
+    }
     result.rotated = rotated.map((r) => ({ path: r.path, rotated: r.rotated }));
     result.newKey = next.fingerprint(0);
     result.droppedKeys = oldKeys.map((_, i) => next.fingerprint(i + 1));
     result.exposed = exposed;
-    const twin = plainTwin(ring);
-    if (twin !== undefined && existsSync(twin)) {
-      let same = false;
-      try {
-        same = readKeyFile(twin, {}).exportKeys().join('\n') === oldKeys.join('\n');
-      } catch {
-        // unreadable or not a key file: leave it, and warn
-      }
-      if (same) writeFileAtomic(twin, formatKeyFile(pruned.exportKeys()), { mode: 0o600, keepMode: false, label: `key file ${twin}` });
-      result.plainKeyFile = { path: twin, updated: same };
-    }
     return result;
   }, options.lock);
+}
+
+/**
+ * Undoes a revocation that failed while writing: every file it may have written (the ring, its
+ * recipients file, the configs and their drafts) is put back byte for byte, in an order that keeps every
+ * config readable at each step — the ring holding old and new keys first, then the configs, then the
+ * recipients file, then the old ring. If a step fails too, a RevokeIncomplete says how to finish from
+ * where it stopped.
+ */
+class Undo {
+  readonly #files = new Map<string, Buffer>();
+  /** The ring with the new key and the old ones (step 1), once written: it opens every config, rotated or not. */
+  superset: Uint8Array | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly ring: string,
+    readonly configs: readonly string[],
+    readonly recipientsFile: string,
+  ) {}
+
+  snapshot(paths: readonly string[]): void {
+    for (const p of paths) this.#files.set(p, readFileSync(p));
+  }
+
+  async rollback(cause: unknown): Promise<void> {
+    if (this.#files.size === 0) return; // failed before anything was written
+    const differs = (p: string) => {
+      try {
+        return !readFileSync(p).equals(this.#files.get(p)!);
+      } catch {
+        return true;
+      }
+    };
+    const put = (p: string, bytes: Uint8Array) => writeFileAtomic(p, bytes, { label: p === this.ring ? `key ring ${p}` : p });
+    try {
+      const ringNow = readFileSync(this.ring);
+      if (this.superset && !ringNow.equals(this.#files.get(this.ring)!) && !ringNow.equals(this.superset)) put(this.ring, this.superset);
+      for (const [p, bytes] of this.#files) if (p !== this.ring && p !== this.recipientsFile && differs(p)) put(p, bytes);
+      if (differs(this.recipientsFile)) put(this.recipientsFile, this.#files.get(this.recipientsFile)!);
+      if (differs(this.ring)) put(this.ring, this.#files.get(this.ring)!);
+    } catch (undoError) {
+      throw new RevokeIncomplete(`revoking ${this.name} failed while writing (${messageOf(cause)}), and undoing it failed too (${messageOf(undoError)}); every config still opens with ${this.ring}`, {
+        cause,
+        hint: this.finishHint(),
+      });
+    } finally {
+      forgetRings();
+    }
+  }
+
+  /** The commands that finish the revocation from what is on disk now. */
+  finishHint(): string {
+    const all = this.configs.join(' ');
+    let listed = true;
+    try {
+      listed = readRecipientsFile(this.recipientsFile)?.entries.some((e) => e.name === this.name) ?? false;
+    } catch {
+      // unreadable: say the general way
+    }
+    // NAME still listed: the ring opens for the others either way, so the whole command runs again.
+    if (listed) return `fix the cause, then run again with --force: fcfg recipients remove ${this.name} --ring ${this.ring} --force --rotate ${all}`;
+    return `${this.name} is no longer a recipient; fix the cause, then finish with: fcfg rotate ${all} && fcfg keys prune ${this.ring} --keep 1 --force ${all}`;
+  }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : 'unknown error';
 }
 
 function openPlain(path: string, ring: KeyRing): unknown {

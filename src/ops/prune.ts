@@ -23,6 +23,18 @@ export interface PruneOptions extends Pick<KeyOptions, 'strictPermissions' | 'on
   /** Check and report, write nothing. */
   dryRun?: boolean;
   lock?: LockOptions;
+  /**
+   * Where the keys live when `keyFile` is not a plain key file (a `.age` ring, src/age/ring-ops.ts):
+   * read and rewritten through these, under the same lock on `keyFile`.
+   */
+  store?: KeyStore;
+}
+
+export interface KeyStore {
+  read(): Promise<KeyRing>;
+  write(keys: readonly string[]): Promise<void>;
+  /** Set by `read`: write the kept keys even when none is dropped (to repair the store). */
+  rewrite?: boolean;
 }
 
 export interface KeyInfo {
@@ -55,8 +67,9 @@ export function listKeys(ring: KeyRing): KeyInfo[] {
 export async function pruneKeyRing(keyFile: string, options: PruneOptions): Promise<PruneResult> {
   const keep = options.keep;
   if (!Number.isInteger(keep) || keep < 1) throw new UsageError('--keep must be a whole number of keys, at least 1');
-  const work = (): PruneResult => {
-    const ring = readKeyFile(keyFile, options);
+  const store = options.store;
+  const work = async (): Promise<PruneResult> => {
+    const ring = store ? await store.read() : readKeyFile(keyFile, options);
     const keys = listKeys(ring);
     const configs = (options.configs ?? []).map((path) => {
       const { bytes, keyIndex } = openToken(readToken(path), ring, path);
@@ -70,7 +83,7 @@ export async function pruneKeyRing(keyFile: string, options: PruneOptions): Prom
       // `rotate` re-encrypts the drafts beside the configs it is given, so one command covers both.
       const configsToRotate = [...new Set(needed.map((c) => ('config' in c ? c.config : c.path)))];
       throw new KeyInUse(`refusing to prune ${keyFile}: still needed by ${list}`, {
-        hint: `re-encrypt first: fcfg rotate --key-file ${keyFile} ${configsToRotate.join(' ')}`,
+        hint: `re-encrypt first: fcfg rotate ${store ? '' : `--key-file ${keyFile} `}${configsToRotate.join(' ')}`,
       });
     }
     const dropped = keys.slice(keep);
@@ -80,8 +93,9 @@ export async function pruneKeyRing(keyFile: string, options: PruneOptions): Prom
       });
     }
     const result: PruneResult = { keyFile, kept: keys.slice(0, keep), dropped, configs, drafts, written: false };
-    if (result.dropped.length > 0 && !options.dryRun) {
-      writeFileAtomic(keyFile, formatKeyFile(ring.slice(keep).exportKeys()), { mode: 0o600, keepMode: false, label: `key file ${keyFile}` });
+    if ((result.dropped.length > 0 || store?.rewrite === true) && !options.dryRun) {
+      if (store) await store.write(ring.slice(keep).exportKeys());
+      else writeFileAtomic(keyFile, formatKeyFile(ring.slice(keep).exportKeys()), { mode: 0o600, keepMode: false, label: `key file ${keyFile}` });
       result.written = true;
     }
     return result;

@@ -25,6 +25,12 @@ export interface RotateOptions {
   onError?: (path: string, error: unknown) => void;
   /** Called after each config is written (or would be, with dryRun), so progress survives a later failure. */
   onRotated?: (result: RotateResult) => void;
+  /**
+   * Called once every config is locked and opened, before the first write: a caller that must write
+   * something first (the `.age` ring holding the new key) does it here, so that a config that is locked
+   * or does not open stops the run before anything at all is written.
+   */
+  beforeWrite?: () => Promise<void>;
 }
 
 export interface RotateResult {
@@ -77,6 +83,7 @@ export async function rotateConfigs(paths: readonly string[], keys: KeySource = 
       }
     }
     if (first) throw first.error;
+    if (!options.dryRun) await options.beforeWrite?.();
     for (const { result, token, drafts: rotatedDrafts } of plans) {
       if (token !== undefined && !options.dryRun) writeFileAtomic(result.path, token + '\n', onWarning ? { onWarning } : {});
       if (!options.dryRun) for (const d of rotatedDrafts) writeFileAtomic(d.path, d.token + '\n', { mode: 0o600, keepMode: false, label: `draft ${d.path}` });
