@@ -73,14 +73,30 @@ const lazyChildProcess = {
  * from it (../../package.json, ../main.js, builtFile's ../../ajv.cjs, createRequire's node_modules) then
  * arrive where they did before bundling, whichever output file the code lands in.
  */
-const ownUrls = {
-  name: 'own-import-meta-url',
+function ownUrl(file, source) {
+  if (!source.includes('import.meta.url')) return source;
+  const path = JSON.stringify(relative('dist', file).split('\\').join('/'));
+  return source.replaceAll('import.meta.url', `new URL(${path}, __fcfgDistUrl).href`);
+}
+/**
+ * config/tree.js takes jsonc-parser's scanner through a require() made by createRequire, which esbuild
+ * leaves alone: every `get` and `decrypt` then resolved the package in node_modules and loaded its UMD
+ * build, eleven files for the one function we use (a fifth of their cost over bare node). In the CLI the
+ * scanner is bundled instead, from the package's ES module build, which is the same code.
+ */
+function bundledScanner(file, source) {
+  if (!/[\\/]dist[\\/]src[\\/]config[\\/]tree\.js$/.test(file)) return source;
+  const call = "require('jsonc-parser')";
+  if (!source.includes(call)) throw new Error(`${file}: ${call} was not found`);
+  return `import * as jsoncScanner from 'jsonc-parser/lib/esm/impl/scanner.js';\n${source.replace(call, 'jsoncScanner')}`;
+}
+const cliSources = {
+  name: 'cli-sources',
   setup(b) {
     b.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, (args) => {
       const source = readFileSync(args.path, 'utf8');
-      if (!source.includes('import.meta.url')) return undefined;
-      const path = JSON.stringify(relative('dist', args.path).split('\\').join('/'));
-      return { contents: source.replaceAll('import.meta.url', `new URL(${path}, __fcfgDistUrl).href`), loader: 'js' };
+      const edited = ownUrl(args.path, bundledScanner(args.path, source));
+      return edited === source ? undefined : { contents: edited, loader: 'js' };
     });
   },
 };
@@ -92,10 +108,10 @@ const cliOptions = {
   target: 'node20',
   allowOverwrite: true,
   banner: { js: 'const __fcfgDistUrl = require("node:url").pathToFileURL(require("node:path").join(__dirname, "..", "/")).href;' },
-  plugins: [ownUrls, lazyChildProcess],
+  plugins: [cliSources, lazyChildProcess],
   logLevel: 'warning',
 };
-const external = [...dependencies.filter((name) => name !== 'commander'), 'node:*'];
+const external = [...dependencies.filter((name) => name !== 'commander' && name !== 'jsonc-parser'), 'node:*'];
 // Whitespace and comments out (commander's are half its size): less to read and scan on every start.
 // Names stay, so --debug stack traces still name the functions.
 await build({ ...cliOptions, entryPoints: ['dist/cli/run.js'], outfile: 'dist/cli/run.js', external, minifyWhitespace: true, minifySyntax: true });
