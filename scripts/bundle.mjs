@@ -88,7 +88,10 @@ function bundledScanner(file, source) {
   if (!/[\\/]dist[\\/]src[\\/]config[\\/]tree\.js$/.test(file)) return source;
   const call = "require('jsonc-parser')";
   if (!source.includes(call)) throw new Error(`${file}: ${call} was not found`);
-  return `import * as jsoncScanner from 'jsonc-parser/lib/esm/impl/scanner.js';\n${source.replace(call, 'jsoncScanner')}`;
+  // The require() made for it goes too: createRequire resolves paths on every start, for nothing here.
+  const made = 'const require = createRequire(import.meta.url);';
+  if (!source.includes(made)) throw new Error(`${file}: ${made} was not found`);
+  return `import * as jsoncScanner from 'jsonc-parser/lib/esm/impl/scanner.js';\n${source.replace(call, 'jsoncScanner').replace(made, '')}`;
 }
 const cliSources = {
   name: 'cli-sources',
@@ -114,14 +117,33 @@ const cliOptions = {
 const external = [...dependencies.filter((name) => name !== 'commander' && name !== 'jsonc-parser'), 'node:*'];
 // Whitespace and comments out (commander's are half its size): less to read and scan on every start.
 // Names stay, so --debug stack traces still name the functions.
-await build({ ...cliOptions, entryPoints: ['dist/cli/run.js'], outfile: 'dist/cli/run.js', external, minifyWhitespace: true, minifySyntax: true });
-await build({ ...cliOptions, entryPoints: ['dist/cli/main.js'], outfile: 'dist/cli/main.js', external: [...external, './run.js'] });
-// main.js loads run.js with require(): an import() would start the ES module loader after all.
-const main = readFileSync('dist/cli/main.js', 'utf8');
-const lazyRun = main.replace('import("./run.js")', 'Promise.resolve().then(() => require("./run.js"))');
-if (lazyRun === main) throw new Error('dist/cli/main.js: the import of ./run.js was not found');
-writeFileSync('dist/cli/main.js', lazyRun);
-for (const entry of readdirSync('dist/cli')) if (entry !== 'main.js' && entry !== 'run.js') rmSync(join('dist/cli', entry), { recursive: true });
+const minify = { minifyWhitespace: true, minifySyntax: true };
+/**
+ * dist/cli/run-read.js, for `get` and `decrypt` (cli/route.ts): the same CLI with only their command
+ * modules, through load-command-read.js. Compiling run.js whole was, after crypto, the largest part of
+ * what they cost over bare node; this bundle is about a third of its size. It duplicates code run.js
+ * holds too, which is harmless: a process loads one of the two, never both.
+ */
+const readCommandsOnly = {
+  name: 'read-commands-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/load-command\.js$/ }, (args) => ({ path: join(args.resolveDir, 'load-command-read.js') }));
+  },
+};
+await build({ ...cliOptions, plugins: [readCommandsOnly, ...cliOptions.plugins], entryPoints: ['dist/cli/run-read.js'], outfile: 'dist/cli/run-read.js', external, ...minify });
+// After run-read.js, which bundles tsc's run.js: this overwrites it.
+await build({ ...cliOptions, entryPoints: ['dist/cli/run.js'], outfile: 'dist/cli/run.js', external, ...minify });
+const bundles = ['./run.js', './run-read.js'];
+await build({ ...cliOptions, entryPoints: ['dist/cli/main.js'], outfile: 'dist/cli/main.js', external: [...external, ...bundles] });
+// main.js loads its bundle with require(): an import() would start the ES module loader after all.
+let main = readFileSync('dist/cli/main.js', 'utf8');
+for (const bundle of bundles) {
+  const lazy = main.replace(`import("${bundle}")`, `Promise.resolve().then(() => require("${bundle}"))`);
+  if (lazy === main) throw new Error(`dist/cli/main.js: the import of ${bundle} was not found`);
+  main = lazy;
+}
+writeFileSync('dist/cli/main.js', main);
+for (const entry of readdirSync('dist/cli')) if (entry !== 'main.js' && !bundles.includes(`./${entry}`)) rmSync(join('dist/cli', entry), { recursive: true });
 writeFileSync('dist/cli/package.json', '{ "type": "commonjs" }\n');
 
 /**
