@@ -45,10 +45,10 @@ await build({
  * The CLI, the bin dist/cli/main.js, as CommonJS. Before, `fcfg get` made Node start its ES module loader
  * (alone 5-8 % of a bare `node -e 0`) and resolve, read and compile some 30 files, commander's among them,
  * which with the built-ins they pulled in (child_process, for commander: another 6 %) made up most of its
- * cost over bare node. Now two files: main.js, which answers --version by itself, and run.js, everything
- * else in one file (one file is cheaper than a split into shared chunks: each extra CommonJS file costs
- * about a millisecond to resolve and load). Command modules inside run.js are still evaluated only when
- * their command runs. A package.json in dist/cli tells Node that these .js files are CommonJS. Commander is
+ * cost over bare node. Now main.js, which answers --version by itself, and one more file per process:
+ * run-read.js for get and decrypt (below), run.js, everything, for the rest (one file is cheaper than a
+ * split into shared chunks: each extra CommonJS file costs about a millisecond to resolve and load).
+ * Command modules inside a bundle are still evaluated only when their command runs. A package.json in dist/cli tells Node that these .js files are CommonJS. Commander is
  * bundled; other packages load from node_modules as before (an import() of one stays a real import():
  * @inquirer/prompts is an ES module).
  */
