@@ -14,6 +14,9 @@ import { keyOptions, type KeyFlags } from './io.js';
  */
 export async function openAgeRings(command: Command): Promise<void> {
   const flags = command.opts() as KeyFlags & { output?: unknown };
+  // A key on the command line without --identity: resolution never reaches a ring (the first rule of
+  // chooseAgeRing), so there is nothing to open and no path to look at.
+  if (flags.identity === undefined && (flags.keyFile !== undefined || flags.key !== undefined || flags.keyCommand !== undefined)) return;
   const options = { ...keyOptions(flags), passphrase: askPassphrase };
   for (const config of configPaths(command, flags.output)) {
     try {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import type { KeyOptions } from '../src/keys/resolve.js';
 import { fileError } from '../src/fs/errors.js';
 
@@ -25,12 +25,35 @@ export function info(message: string): void {
   process.stderr.write(`${message}\n`);
 }
 
+/** Set once a write to fd 1 could not be finished directly: the rest goes through process.stdout, in order. */
+let stdoutStream = false;
+
+/**
+ * Writes to standard output. Straight to file descriptor 1: process.stdout would load Node's stream classes
+ * on first use, a good part of what `get` and `decrypt` cost over bare node. Where fd 1 will not take the
+ * bytes now (EAGAIN: a pipe that another process sharing it made non-blocking, and a slow reader) or at
+ * all, the rest goes to process.stdout, which waits for the reader or fails as it always did. A reader that
+ * closed the pipe (`fcfg decrypt c.enc | head -1`) ends the process as main.ts does for the stream: its
+ * choice, not a crash, so no stack trace.
+ */
 export function out(text: string | Uint8Array): void {
+  if (!stdoutStream) {
+    const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+    let written = 0;
+    try {
+      while (written < bytes.length) written += writeSync(1, bytes, written, bytes.length - written);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      stdoutStream = true;
+      text = bytes.subarray(written);
+    }
+  }
   process.stdout.write(text);
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  out(JSON.stringify(value, null, 2) + '\n');
 }
 
 export function keyOptions(flags: KeyFlags): KeyOptions {

@@ -2,13 +2,31 @@
 // Entry point of `fernet-config` / `fcfg`. Kept tiny: commander and the command modules load lazily.
 // The build bundles the CLI into this one file (scripts/bundle.mjs); start-up cost is measured by
 // `npm run bench` against a bare `node -e 0`.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
+import { invokedCommand, READ_COMMANDS } from './route.js';
 
 // `fcfg decrypt config.enc | head -1` closes our stdout early: that is the reader's choice, not a crash.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+const onStdoutError = (e: NodeJS.ErrnoException): void => {
   if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw e;
-});
+};
+// The listener goes on when process.stdout is first used, not here: creating the stream loads Node's stream
+// classes, which `get` and `decrypt` (writing to fd 1 directly, see cli/io.ts) otherwise never need.
+const stdout = Object.getOwnPropertyDescriptor(process, 'stdout');
+if (stdout?.get !== undefined && stdout.configurable === true) {
+  const get = stdout.get;
+  Object.defineProperty(process, 'stdout', {
+    ...stdout,
+    get() {
+      Object.defineProperty(process, 'stdout', stdout);
+      const stream = get.call(process) as NodeJS.WriteStream;
+      stream.on('error', onStdoutError);
+      return stream;
+    },
+  });
+} else {
+  process.stdout.on('error', onStdoutError);
+}
 
 // Node opens its inspector on SIGUSR1: a debugger port any local user can reach, in a process that holds
 // keys and plaintext. A listener takes the signal from it; this one ends the process as the signal's
@@ -22,10 +40,18 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // What commander prints for --version, without loading commander and declaring every command first:
   // deploy scripts call this to check the tool is there.
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  process.stdout.write(`${pkg.version}\n`);
+  const line = `${pkg.version}\n`;
+  // To fd 1 directly, as cli/io.ts writes; the stream only where that fails for another reason than EPIPE.
+  try {
+    writeSync(1, line);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPIPE') process.stdout.write(line);
+  }
 } else {
   // No top-level await: the bundle is CommonJS, which Node loads without starting its ES module loader.
-  void import('./run.js')
+  const command = invokedCommand(process.argv);
+  const bundle = command !== undefined && READ_COMMANDS.includes(command) ? import('./run-read.js') : import('./run.js');
+  void bundle
     .then(({ run }) => run(process.argv))
     .then((status) => {
       process.exitCode = status;

@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
+import { invokedCommand } from './route.js';
 import { reportError } from './report.js';
 import { CommandLineError, programName, usageErrorFrom } from './usage.js';
 
@@ -8,7 +9,7 @@ export async function run(argv: string[]): Promise<number> {
   // After `--` the words belong to another program (`fcfg run c.enc -- app --debug`).
   const end = argv.indexOf('--');
   const debug = (end === -1 ? argv : argv.slice(0, end)).includes('--debug');
-  const program = buildProgram(programName(argv));
+  const program = buildProgram(programName(argv), invokedCommand(argv));
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -20,3 +21,4 @@ export async function run(argv: string[]): Promise<number> {
     return reportError(e, debug);
   }
 }
+

@@ -45,10 +45,10 @@ await build({
  * The CLI, the bin dist/cli/main.js, as CommonJS. Before, `fcfg get` made Node start its ES module loader
  * (alone 5-8 % of a bare `node -e 0`) and resolve, read and compile some 30 files, commander's among them,
  * which with the built-ins they pulled in (child_process, for commander: another 6 %) made up most of its
- * cost over bare node. Now two files: main.js, which answers --version by itself, and run.js, everything
- * else in one file (one file is cheaper than a split into shared chunks: each extra CommonJS file costs
- * about a millisecond to resolve and load). Command modules inside run.js are still evaluated only when
- * their command runs. A package.json in dist/cli tells Node that these .js files are CommonJS. Commander is
+ * cost over bare node. Now main.js, which answers --version by itself, and one more file per process:
+ * run-read.js for get and decrypt (below), run.js, everything, for the rest (one file is cheaper than a
+ * split into shared chunks: each extra CommonJS file costs about a millisecond to resolve and load).
+ * Command modules inside a bundle are still evaluated only when their command runs. A package.json in dist/cli tells Node that these .js files are CommonJS. Commander is
  * bundled; other packages load from node_modules as before (an import() of one stays a real import():
  * @inquirer/prompts is an ES module).
  */
@@ -73,14 +73,33 @@ const lazyChildProcess = {
  * from it (../../package.json, ../main.js, builtFile's ../../ajv.cjs, createRequire's node_modules) then
  * arrive where they did before bundling, whichever output file the code lands in.
  */
-const ownUrls = {
-  name: 'own-import-meta-url',
+function ownUrl(file, source) {
+  if (!source.includes('import.meta.url')) return source;
+  const path = JSON.stringify(relative('dist', file).split('\\').join('/'));
+  return source.replaceAll('import.meta.url', `new URL(${path}, __fcfgDistUrl).href`);
+}
+/**
+ * config/tree.js takes jsonc-parser's scanner through a require() made by createRequire, which esbuild
+ * leaves alone: every `get` and `decrypt` then resolved the package in node_modules and loaded its UMD
+ * build, eleven files for the one function we use (a fifth of their cost over bare node). In the CLI the
+ * scanner is bundled instead, from the package's ES module build, which is the same code.
+ */
+function bundledScanner(file, source) {
+  if (!/[\\/]dist[\\/]src[\\/]config[\\/]tree\.js$/.test(file)) return source;
+  const call = "require('jsonc-parser')";
+  if (!source.includes(call)) throw new Error(`${file}: ${call} was not found`);
+  // The require() made for it goes too: createRequire resolves paths on every start, for nothing here.
+  const made = 'const require = createRequire(import.meta.url);';
+  if (!source.includes(made)) throw new Error(`${file}: ${made} was not found`);
+  return `import * as jsoncScanner from 'jsonc-parser/lib/esm/impl/scanner.js';\n${source.replace(call, 'jsoncScanner').replace(made, '')}`;
+}
+const cliSources = {
+  name: 'cli-sources',
   setup(b) {
     b.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, (args) => {
       const source = readFileSync(args.path, 'utf8');
-      if (!source.includes('import.meta.url')) return undefined;
-      const path = JSON.stringify(relative('dist', args.path).split('\\').join('/'));
-      return { contents: source.replaceAll('import.meta.url', `new URL(${path}, __fcfgDistUrl).href`), loader: 'js' };
+      const edited = ownUrl(args.path, bundledScanner(args.path, source));
+      return edited === source ? undefined : { contents: edited, loader: 'js' };
     });
   },
 };
@@ -92,20 +111,39 @@ const cliOptions = {
   target: 'node20',
   allowOverwrite: true,
   banner: { js: 'const __fcfgDistUrl = require("node:url").pathToFileURL(require("node:path").join(__dirname, "..", "/")).href;' },
-  plugins: [ownUrls, lazyChildProcess],
+  plugins: [cliSources, lazyChildProcess],
   logLevel: 'warning',
 };
-const external = [...dependencies.filter((name) => name !== 'commander'), 'node:*'];
+const external = [...dependencies.filter((name) => name !== 'commander' && name !== 'jsonc-parser'), 'node:*'];
 // Whitespace and comments out (commander's are half its size): less to read and scan on every start.
 // Names stay, so --debug stack traces still name the functions.
-await build({ ...cliOptions, entryPoints: ['dist/cli/run.js'], outfile: 'dist/cli/run.js', external, minifyWhitespace: true, minifySyntax: true });
-await build({ ...cliOptions, entryPoints: ['dist/cli/main.js'], outfile: 'dist/cli/main.js', external: [...external, './run.js'] });
-// main.js loads run.js with require(): an import() would start the ES module loader after all.
-const main = readFileSync('dist/cli/main.js', 'utf8');
-const lazyRun = main.replace('import("./run.js")', 'Promise.resolve().then(() => require("./run.js"))');
-if (lazyRun === main) throw new Error('dist/cli/main.js: the import of ./run.js was not found');
-writeFileSync('dist/cli/main.js', lazyRun);
-for (const entry of readdirSync('dist/cli')) if (entry !== 'main.js' && entry !== 'run.js') rmSync(join('dist/cli', entry), { recursive: true });
+const minify = { minifyWhitespace: true, minifySyntax: true };
+/**
+ * dist/cli/run-read.js, for `get` and `decrypt` (cli/route.ts): the same CLI with only their command
+ * modules, through load-command-read.js. Compiling run.js whole was, after crypto, the largest part of
+ * what they cost over bare node; this bundle is about a third of its size. It duplicates code run.js
+ * holds too, which is harmless: a process loads one of the two, never both.
+ */
+const readCommandsOnly = {
+  name: 'read-commands-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/load-command\.js$/ }, (args) => ({ path: join(args.resolveDir, 'load-command-read.js') }));
+  },
+};
+await build({ ...cliOptions, plugins: [readCommandsOnly, ...cliOptions.plugins], entryPoints: ['dist/cli/run-read.js'], outfile: 'dist/cli/run-read.js', external, ...minify });
+// After run-read.js, which bundles tsc's run.js: this overwrites it.
+await build({ ...cliOptions, entryPoints: ['dist/cli/run.js'], outfile: 'dist/cli/run.js', external, ...minify });
+const bundles = ['./run.js', './run-read.js'];
+await build({ ...cliOptions, entryPoints: ['dist/cli/main.js'], outfile: 'dist/cli/main.js', external: [...external, ...bundles] });
+// main.js loads its bundle with require(): an import() would start the ES module loader after all.
+let main = readFileSync('dist/cli/main.js', 'utf8');
+for (const bundle of bundles) {
+  const lazy = main.replace(`import("${bundle}")`, `Promise.resolve().then(() => require("${bundle}"))`);
+  if (lazy === main) throw new Error(`dist/cli/main.js: the import of ${bundle} was not found`);
+  main = lazy;
+}
+writeFileSync('dist/cli/main.js', main);
+for (const entry of readdirSync('dist/cli')) if (entry !== 'main.js' && !bundles.includes(`./${entry}`)) rmSync(join('dist/cli', entry), { recursive: true });
 writeFileSync('dist/cli/package.json', '{ "type": "commonjs" }\n');
 
 /**

@@ -29,8 +29,7 @@ export default async function decrypt(config: string, flags: Flags): Promise<num
     data = await maybeRedactText(opened.text, opened.value, flags);
   }
   if (flags.output === undefined || isStdoutPath(flags.output)) {
-    if (typeof data !== 'string') process.stdout.write(data);
-    else out(data.endsWith('\n') ? data : data + '\n');
+    out(typeof data !== 'string' || data.endsWith('\n') ? data : data + '\n');
     return 0;
   }
   // Plaintext files are private whatever mode an older file at that path had.

@@ -1,0 +1,185 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { buildProgram } from '../cli/program.js';
+import { COMMANDS, invokedCommand, READ_COMMANDS } from '../cli/route.js';
+import { Fernet } from '../src/fernet/fernet.js';
+import { CLI, cleanEnv, makeKeyFile, REPO, useTempDirs } from './helpers/cli.js';
+
+// What `get` and `decrypt` load is what they cost at start (issue 14: within 1.3x of bare node, measured by
+// bench/boot.mjs). These tests pin it without timing anything: which files of ours, and which of Node's
+// built-in modules beyond what node:crypto itself needs.
+
+// program.ts reads the version from package.json two folders above itself, which is right for dist/cli but
+// not for cli/ in this checkout: that one read goes to the repository's package.json instead.
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  const readFileSync = ((path: unknown, ...rest: unknown[]) =>
+    path instanceof URL && path.href.endsWith('/package.json') && !fs.existsSync(path)
+      ? fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')
+      : (fs.readFileSync as (...a: unknown[]) => unknown)(path, ...rest)) as typeof fs.readFileSync;
+  return { ...fs, default: { ...fs, readFileSync }, readFileSync };
+});
+
+const fresh = useTempDirs('fcfg-startup-');
+
+/** A preload that records, at exit, Node's built-in modules loaded and the files required. */
+const RECORDER = `
+process.on('exit', () => {
+  require('node:fs').writeFileSync(process.env.FCFG_LOAD_RECORD, JSON.stringify({
+    builtins: process.moduleLoadList,
+    files: Object.keys(require.cache),
+  }));
+});
+`;
+
+interface Loaded {
+  builtins: string[];
+  files: string[];
+}
+
+function recorded(dir: string, args: string[], stdio: 'pipe' | 'file' = 'pipe'): Loaded & { stdout: string; status: number | null; stderr: string } {
+  const record = join(dir, `record-${Math.random().toString(36).slice(2)}.json`);
+  const preload = join(dir, 'recorder.cjs');
+  writeFileSync(preload, RECORDER);
+  const r = spawnSync(process.execPath, ['--require', preload, ...args], {
+    cwd: dir,
+    env: cleanEnv({ FCFG_LOAD_RECORD: record }),
+    encoding: 'utf8',
+    timeout: 30_000,
+    // Standard output as a pipe (how scripts read it) and as a file (`> out`): neither may load streams.
+    stdio: stdio === 'pipe' ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'ignore', 'pipe'],
+  });
+  return { ...(JSON.parse(readFileSync(record, 'utf8')) as Loaded), stdout: r.stdout ?? '', status: r.status, stderr: r.stderr };
+}
+
+function seed(dir: string, value: unknown = { database: { host: 'db.internal', port: 5432 }, app: { name: 'shop' } }) {
+  const { keys } = makeKeyFile(dir, 'config.key');
+  const text = JSON.stringify(value, null, 2) + '\n';
+  writeFileSync(join(dir, 'config.enc'), new Fernet(keys[0]!).encrypt(text) + '\n', { mode: 0o600 });
+  return text;
+}
+
+/**
+ * Built-ins that get/decrypt may load beyond a script that only requires node:crypto: the SIGUSR1
+ * listener (main.ts), and what config/file.ts's lock and key modules import at the top. Anything else
+ * (streams for stdout, net, tty, child_process, the ES module loader, url...) is a regression.
+ */
+const ALLOWED_EXTRA = new Set(['Internal Binding signal_wrap', 'NativeModule process', 'Internal Binding os', 'NativeModule os', 'NativeModule timers/promises']);
+
+describe('start-up of get and decrypt', () => {
+  const cases: { name: string; args: string[]; stdout: (text: string) => string }[] = [
+    { name: 'get (string)', args: ['get', 'config.enc', 'database.host', '--key-file', 'config.key'], stdout: () => 'db.internal\n' },
+    { name: 'get (object)', args: ['get', 'config.enc', 'database', '--key-file', 'config.key'], stdout: () => '{\n  "host": "db.internal",\n  "port": 5432\n}\n' },
+    { name: 'get, key found beside the config (config.key)', args: ['get', 'config.enc', 'app.name'], stdout: () => 'shop\n' },
+    { name: 'decrypt', args: ['decrypt', 'config.enc', '--key-file', 'config.key'], stdout: (text) => text },
+    { name: 'decrypt --raw', args: ['decrypt', 'config.enc', '--raw', '--key-file', 'config.key'], stdout: (text) => text },
+  ];
+
+  it.each(cases)('$name loads main.js and run-read.js only, and no built-in beyond crypto and a known few', ({ args, stdout }) => {
+    const d = fresh();
+    const text = seed(d);
+    const baseline = recorded(d, ['-e', "require('node:crypto')"]);
+    for (const stdio of ['pipe', 'file'] as const) {
+      const run = recorded(d, [CLI, ...args], stdio);
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      if (stdio === 'pipe') expect(run.stdout).toBe(stdout(text));
+      const ours = run.files.filter((f) => f !== join(d, 'recorder.cjs')).map((f) => f.slice(REPO.length + 1));
+      expect(ours).toEqual(['dist/cli/main.js', 'dist/cli/run-read.js']);
+      const before = new Set(baseline.builtins);
+      const extra = run.builtins.filter((m) => !before.has(m) && !ALLOWED_EXTRA.has(m));
+      expect(extra).toEqual([]);
+    }
+  });
+
+  it('--version loads main.js only', () => {
+    const d = fresh();
+    const bare = new Set(recorded(d, ['-e', '0']).builtins);
+    const run = recorded(d, [CLI, '--version']);
+    expect(run.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect(run.files.filter((f) => f.startsWith(REPO)).map((f) => f.slice(REPO.length + 1))).toEqual(['dist/cli/main.js']);
+    expect(run.builtins.filter((m) => !bare.has(m) && !ALLOWED_EXTRA.has(m))).toEqual([]);
+  });
+
+  it('other commands, help and misspellings go to the whole program (run.js)', () => {
+    const d = fresh();
+    seed(d);
+    for (const args of [['status', 'config.enc', '--key-file', 'config.key'], ['get', '--help'], ['gte', 'config.enc', 'x'], ['--debug', 'get', 'config.enc', 'app.name']]) {
+      const run = recorded(d, [CLI, ...args]);
+      expect(run.files.filter((f) => f.startsWith(REPO)).map((f) => f.slice(REPO.length + 1))).toEqual(['dist/cli/main.js', 'dist/cli/run.js']);
+    }
+  });
+});
+
+describe('standard output written to fd 1', () => {
+  /** A config whose plaintext is far larger than a pipe's buffer (64 KiB on Linux). */
+  function seedLarge(dir: string): string {
+    const value = { items: Array.from({ length: 20_000 }, (_, i) => ({ id: i, name: `item-${i}` })) };
+    return seed(dir, value);
+  }
+
+  it('a reader that closes the pipe early ends decrypt quietly: exit 0, nothing on stderr', () => {
+    const d = fresh();
+    seedLarge(d);
+    const r = spawnSync('bash', ['-c', `set -o pipefail; ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} decrypt config.enc --key-file config.key 2>err | head -c 10 >/dev/null`], {
+      cwd: d,
+      env: cleanEnv(),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(readFileSync(join(d, 'err'), 'utf8')).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('a non-blocking pipe with a slow reader gets every byte, in order (EAGAIN is waited out)', () => {
+    const d = fresh();
+    const text = seedLarge(d);
+    // python3 makes the pipe's write end non-blocking, as a Node process sharing it would; the reader
+    // starts late, so the CLI meets a full pipe (EAGAIN; strace shows it).
+    const script = `(python3 -c 'import os; os.set_blocking(1, False)' && exec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} decrypt config.enc --key-file config.key) | (sleep 3; cat > out)`;
+    const r = spawnSync('bash', ['-c', `set -o pipefail; ${script}`], { cwd: d, env: cleanEnv(), encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(d, 'out'), 'utf8')).toBe(text);
+  });
+});
+
+describe('one command declared alone', () => {
+  it('COMMANDS lists the whole program, in order', () => {
+    expect(buildProgram('fcfg').commands.map((c) => c.name())).toEqual([...COMMANDS]);
+    for (const name of READ_COMMANDS) expect(COMMANDS).toContain(name);
+  });
+
+  it.each([...COMMANDS])('%s: the same command (help text, options, subcommands) as in the whole program', (name) => {
+    const whole = buildProgram('fcfg').commands.find((c) => c.name() === name)!;
+    const alone = buildProgram('fcfg', name);
+    expect(alone.commands.map((c) => c.name())).toEqual([name]);
+    const one = alone.commands[0]!;
+    const shape = (c: typeof one): unknown => ({
+      help: c.helpInformation(),
+      options: c.options.map((o) => [o.flags, o.description, o.defaultValue, o.mandatory]),
+      subcommands: c.commands.map(shape),
+    });
+    expect(shape(one)).toEqual(shape(whole));
+    // The program's own options (--version, --help, --debug) are what unknown-option hints draw on too.
+    expect(alone.options.map((o) => o.flags)).toEqual(buildProgram('fcfg').options.map((o) => o.flags));
+  });
+
+  const routes: [string[], string | undefined][] = [
+    [['get', 'c.enc', 'a.b'], 'get'],
+    [['decrypt', 'c.enc'], 'decrypt'],
+    [['get', 'c.enc', 'a.b', '--help'], undefined],
+    [['get', '-h'], undefined],
+    [['get', 'c.enc', '--', '--help'], 'get'],
+    [['--debug', 'get', 'c.enc', 'a.b'], undefined],
+    [['gte', 'c.enc', 'a.b'], undefined],
+    [['help', 'get'], undefined],
+    [[], undefined],
+    [['keys', 'list'], 'keys'],
+  ];
+  it.each(routes)('argv %j: declared alone: %s', (args, expected) => {
+    expect(invokedCommand(['node', 'fcfg', ...args])).toBe(expected);
+  });
+});
