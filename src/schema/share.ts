@@ -50,26 +50,42 @@ function isObject(value: unknown): value is SchemaObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const escape = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
+// Called for every segment of every position: most have nothing to escape, and a replace costs more than a test.
+const escape = (segment: string) => (segment.includes('~') || segment.includes('/') ? segment.replace(/~/g, '~0').replace(/\//g, '~1') : segment);
+
+const pointerOf = (parent: string, segments: string[]) => (segments.length === 1 ? `${parent}/${escape(segments[0]!)}` : `${parent}/${escape(segments[0]!)}/${escape(segments[1]!)}`);
+
+const KIND = new Map<string, 'single' | 'array' | 'map' | 'single-or-array'>([
+  ...SINGLE.map((k) => [k, 'single'] as const),
+  ...ARRAYS.map((k) => [k, 'array'] as const),
+  ...MAPS.map((k) => [k, 'map'] as const),
+  ['items', 'single-or-array'],
+]);
 
 /** The subschemas directly inside `node`, with the path segments that lead to each. */
 function childSchemas(node: SchemaObject): { keyword: string; segments: string[]; value: unknown }[] {
   const out: { keyword: string; segments: string[]; value: unknown }[] = [];
-  for (const keyword of SINGLE) if (isObject(node[keyword]) || typeof node[keyword] === 'boolean') out.push({ keyword, segments: [keyword], value: node[keyword] });
-  for (const keyword of ARRAYS) {
-    const list = node[keyword];
-    if (Array.isArray(list)) list.forEach((value, i) => out.push({ keyword, segments: [keyword, String(i)], value }));
-  }
-  for (const keyword of MAPS) {
-    const map = node[keyword];
-    if (isObject(map)) for (const [name, value] of Object.entries(map)) if (isObject(value) || typeof value === 'boolean') out.push({ keyword, segments: [keyword, name], value });
+  // The node's own keys, in their order (the schema's order, as ajv goes through it too).
+  for (const keyword in node) {
+    const kind = KIND.get(keyword);
+    if (kind === undefined) continue;
+    const value = node[keyword];
+    if (Array.isArray(value)) {
+      if (kind === 'array' || kind === 'single-or-array') value.forEach((item, i) => out.push({ keyword, segments: [keyword, String(i)], value: item }));
+    } else if (isObject(value)) {
+      if (kind === 'map') {
+        for (const name in value) if (isObject(value[name]) || typeof value[name] === 'boolean') out.push({ keyword, segments: [keyword, name], value: value[name] });
+      } else if (kind !== 'array') out.push({ keyword, segments: [keyword], value });
+    } else if (typeof value === 'boolean' && kind !== 'map' && kind !== 'array') out.push({ keyword, segments: [keyword], value });
   }
   return out;
 }
 
 function hasSubschemas(node: SchemaObject): boolean {
-  for (const keyword of SINGLE) if (isObject(node[keyword])) return true;
-  for (const keyword of [...ARRAYS, ...MAPS]) if (typeof node[keyword] === 'object' && node[keyword] !== null) return true;
+  for (const keyword in node) {
+    const kind = KIND.get(keyword);
+    if (kind !== undefined && typeof node[keyword] === 'object' && node[keyword] !== null) return true;
+  }
   return false;
 }
 
@@ -78,7 +94,7 @@ function walk(root: SchemaObject, visit: (p: Position) => boolean): void {
   const go = (node: SchemaObject, pointer: string, composite: boolean) => {
     for (const child of childSchemas(node)) {
       if (!isObject(child.value)) continue;
-      const position = { node: child.value, pointer: pointer + child.segments.map((s) => '/' + escape(s)).join(''), composite: composite || COMPOSITE.has(child.keyword) };
+      const position = { node: child.value, pointer: pointerOf(pointer, child.segments), composite: composite || COMPOSITE.has(child.keyword) };
       if (visit(position)) go(position.node, position.pointer, position.composite);
     }
   };
@@ -197,7 +213,7 @@ export function shareRepeatedSubschemas(schema: unknown): unknown {
     let copy: SchemaObject | undefined;
     for (const child of childSchemas(node)) {
       if (!isObject(child.value)) continue;
-      const position = { node: child.value, pointer: pointer + child.segments.map((s) => '/' + escape(s)).join(''), composite: composite || COMPOSITE.has(child.keyword) };
+      const position = { node: child.value, pointer: pointerOf(pointer, child.segments), composite: composite || COMPOSITE.has(child.keyword) };
       const replacement = eligible(position) && shared.has(keyOf(position.node)) ? reference(position) : rewrite(position.node, position.pointer, position.composite);
       if (replacement === child.value) continue;
       copy ??= { ...node };
