@@ -105,9 +105,14 @@ export function compileWithAjv(schema: JsonSchema, options: SchemaOptions = {}, 
   if (options.precompiledMeta ?? true) usePrecompiledMeta(ajv, isDraft2020(schema) ? PRECOMPILED_META.draft2020 : PRECOMPILED_META.draft07);
   const shared = (options.share ?? true) ? (shareRepeatedSubschemas(schema) as JsonSchema) : schema;
   try {
-    // A shared schema is checked against its meta-schema as written, so that its problems are located where
-    // the user wrote them; the check ajv.compile then makes of the shared one passes alike.
-    if (shared !== schema) ajv.validateSchema(schema, true);
+    if (shared !== schema) {
+      // A shared schema is checked against its meta-schema as written, so that its problems are located
+      // where the user wrote them. The shared one holds the same subschemas, moved under definitions and
+      // $ref'd: it passes whenever the original does, and ajv.compile need not check it again.
+      ajv.validateSchema(schema, true);
+      const validateSchema = ajv.validateSchema.bind(ajv);
+      ajv.validateSchema = (s: AnySchema, throwOrLogError?: boolean) => s === shared || validateSchema(s, throwOrLogError);
+    }
     return { ajv, validate: ajv.compile(shared) };
   } catch (cause) {
     throw invalidSchemaError(source, cause, ajv.errors);
