@@ -4,6 +4,7 @@ import type { AnySchema, Ajv as AjvType, CodeKeywordDefinition, ErrorObject, Key
 import { InvalidSchema, type ValidationIssue } from '../errors.js';
 import { fileError } from '../fs/errors.js';
 import { ajvRuntime, builtFile, type AjvRuntime } from './ajv-runtime.js';
+import { shareRepeatedSubschemas } from './share.js';
 import { fastUriFormat } from './uri-fast-path.js';
 import { invalidSchemaError, runValidator, schemaJsonError, SENSITIVE_SINK, toIssues } from './validate.js';
 
@@ -28,6 +29,11 @@ export interface SchemaOptions {
    * the tests compare the two.
    */
   precompiledMeta?: boolean;
+  /**
+   * Compile each repeated subschema once, as one function (default true; see share.ts). false: ajv's own
+   * code, a copy per occurrence; the tests compare the two.
+   */
+  share?: boolean;
 }
 
 /** The meta-schemas scripts/build-meta.mjs precompiles into dist/meta/<file>.cjs: the default of each ajv class. */
@@ -97,8 +103,17 @@ export function compileWithAjv(schema: JsonSchema, options: SchemaOptions = {}, 
   }
   const ajv = createAjv(schema, options);
   if (options.precompiledMeta ?? true) usePrecompiledMeta(ajv, isDraft2020(schema) ? PRECOMPILED_META.draft2020 : PRECOMPILED_META.draft07);
+  const shared = (options.share ?? true) ? (shareRepeatedSubschemas(schema) as JsonSchema) : schema;
   try {
-    return { ajv, validate: ajv.compile(schema) };
+    if (shared !== schema) {
+      // A shared schema is checked against its meta-schema as written, so that its problems are located
+      // where the user wrote them. The shared one holds the same subschemas, moved under definitions and
+      // $ref'd: it passes whenever the original does, and ajv.compile need not check it again.
+      ajv.validateSchema(schema, true);
+      const validateSchema = ajv.validateSchema.bind(ajv);
+      ajv.validateSchema = (s: AnySchema, throwOrLogError?: boolean) => s === shared || validateSchema(s, throwOrLogError);
+    }
+    return { ajv, validate: ajv.compile(shared) };
   } catch (cause) {
     throw invalidSchemaError(source, cause, ajv.errors);
   }
