@@ -1,39 +1,55 @@
-// dist/age.mjs: age-encryption and the noble/scure libraries it imports (57 modules, two copies of some
-// noble packages) as one ES module. Opening a `.age` key ring loads it (src/age/lib.ts); one file to
-// resolve and compile starts about 3x sooner than the package's module graph (bench/age.mjs). The
-// packages stay dependencies: the bundle is made from the installed versions, and their licences go into
-// dist/age.mjs.LICENSES.txt.
+// dist/age.mjs and dist/age-pq.mjs: age-encryption and the noble/scure libraries it imports, as two ES
+// modules. dist/age.mjs (scripts/age-entry.mjs) is what opening or writing a `.age` key ring loads
+// (src/age/lib.ts): one file to resolve and compile starts about 3x sooner than the package's 57-module
+// graph. It leaves out age's post-quantum hybrid (ML-KEM), P-256 and scrypt primitives, which an X25519 or
+// SSH ring never uses and which cost most of its start-up (bench/age.mjs); dist/age-pq.mjs holds them
+// and dist/age.mjs loads it itself when a post-quantum or tag recipient, a post-quantum identity or a
+// passphrase is used. The packages stay dependencies: the bundles are made from the installed versions,
+// and their licences go into dist/age.mjs.LICENSES.txt.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
-const result = await build({
-  // The noble primitives src/age/ssh.ts builds the SSH recipient types from, from the same copies age uses:
-  // ssh-ed25519 then loads no further module.
-  stdin: {
-    contents: [
-      "export * from 'age-encryption';",
-      "export { x25519, ed25519 } from '@noble/curves/ed25519.js';",
-      "export { hkdf } from '@noble/hashes/hkdf.js';",
-      "export { sha256 } from '@noble/hashes/sha2.js';",
-      "export { chacha20poly1305 } from '@noble/ciphers/chacha.js';",
-    ].join('\n'),
-    resolveDir: process.cwd(),
-    loader: 'js',
+const ageDist = dirname(createRequire(import.meta.url).resolve('age-encryption'));
+// The three imports of age's recipients.js that dist/age.mjs leaves to dist/age-pq.mjs.
+const LEFT_OUT = /^(@noble\/post-quantum\/hybrid\.js|@noble\/curves\/nist\.js|@noble\/hashes\/scrypt\.js)$/;
+// Live bindings: esbuild keeps an exported `let` one variable across the bundle, so filling it here fills
+// it for recipients.js.
+const SHIM = [
+  'export let MLKEM768X25519, MLKEM768P256, p256, scrypt;',
+  'let done = false;',
+  'export const filled = () => done;',
+  'export function fillPrimitives(m) { ({ MLKEM768X25519, MLKEM768P256, p256, scrypt } = m); done = true; }',
+].join('\n');
+
+const splitAge = {
+  name: 'split-age',
+  setup(b) {
+    b.onResolve({ filter: /^#age-pq$/ }, () => ({ path: 'age-pq', namespace: 'age-pq-shim' }));
+    b.onResolve({ filter: LEFT_OUT }, (args) => (args.importer.startsWith(ageDist) ? { path: 'age-pq', namespace: 'age-pq-shim' } : undefined));
+    b.onResolve({ filter: /^#age\// }, (args) => ({ path: join(ageDist, args.path.slice('#age/'.length)) }));
+    b.onLoad({ filter: /.*/, namespace: 'age-pq-shim' }, () => ({ contents: SHIM, loader: 'js' }));
   },
-  outfile: 'dist/age.mjs',
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  minify: true,
-  legalComments: 'none',
-  metafile: true,
-  logLevel: 'warning',
-});
+};
+
+const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', minify: true, legalComments: 'none', metafile: true, logLevel: 'warning' };
+const results = await Promise.all([
+  build({ ...common, entryPoints: ['scripts/age-entry.mjs'], outfile: 'dist/age.mjs', external: ['./age-pq.mjs'], plugins: [splitAge] }),
+  // Resolved from age-encryption's own directory, so both bundles hold the versions age itself imports.
+  build({
+    ...common,
+    stdin: { contents: readFileSync('scripts/age-pq-entry.mjs', 'utf8'), resolveDir: ageDist, sourcefile: 'age-pq-entry.mjs', loader: 'js' },
+    outfile: 'dist/age-pq.mjs',
+  }),
+]);
+
+for (const input of Object.keys(results[0].metafile.inputs)) {
+  if (/post-quantum|nist\.js|scrypt\.js/.test(input)) throw new Error(`dist/age.mjs must not hold ${input}: it belongs in dist/age-pq.mjs`);
+}
 
 const packages = new Map();
-for (const input of Object.keys(result.metafile.inputs)) {
+for (const input of results.flatMap((r) => Object.keys(r.metafile.inputs))) {
   const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules)/.exec(input);
   if (!match) continue;
   const dir = input.slice(0, input.lastIndexOf(`node_modules/${match[1]}/`) + `node_modules/${match[1]}`.length);
@@ -46,4 +62,4 @@ const notices = [...packages].sort(([a], [b]) => a.localeCompare(b)).map(([dir, 
   return `${name} ${version} (${license})\n\n${readFileSync(join(dir, file), 'utf8').trim()}\n`;
 });
 const unique = [...new Set(notices)];
-writeFileSync('dist/age.mjs.LICENSES.txt', `dist/age.mjs bundles these packages:\n\n${unique.join('\n' + '-'.repeat(72) + '\n\n')}`);
+writeFileSync('dist/age.mjs.LICENSES.txt', `dist/age.mjs and dist/age-pq.mjs bundle these packages:\n\n${unique.join('\n' + '-'.repeat(72) + '\n\n')}`);

@@ -1,10 +1,15 @@
 /**
  * age-encryption, loaded on first use: from dist/age.mjs, the one-file bundle the build writes
- * (scripts/bundle-age.mjs; about 3x quicker to load than the package's 57 modules), or from the package
- * itself where there is no bundle (tests running the TypeScript sources). The bundle sits in dist/, which
- * is `..` from the package root bundle (dist/fernet-config.mjs) and `../..` from dist/src/age/.
+ * (scripts/bundle-age.mjs; about 3x quicker to load than the package's 57 modules, and without the
+ * post-quantum, P-256 and scrypt code, which it loads from dist/age-pq.mjs itself when a recipient,
+ * identity or passphrase needs it), or from the package itself where there is no bundle (tests running the
+ * TypeScript sources). The bundle sits in dist/, which is `..` from the package root bundle
+ * (dist/fernet-config.mjs) and `../..` from dist/src/age/.
  */
-type AgeLib = typeof import('age-encryption');
+type AgeLib = Pick<
+  typeof import('age-encryption'),
+  'Encrypter' | 'Decrypter' | 'Stanza' | 'armor' | 'generateIdentity' | 'generateX25519Identity' | 'generateHybridIdentity' | 'identityToRecipient'
+>;
 
 let lib: Promise<AgeLib> | undefined;
 
