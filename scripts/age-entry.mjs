@@ -1,8 +1,10 @@
 // The entry of dist/age.mjs (scripts/bundle-age.mjs): age-encryption's own Encrypter and Decrypter, with
 // the post-quantum (ML-KEM hybrid), P-256 (tag recipients) and scrypt (passphrase) primitives left out and
 // loaded from dist/age-pq.mjs only when a recipient, identity or passphrase needs them. Compiling and
-// evaluating those (ML-KEM and P-256 precompute tables at import) was most of the cost of opening an
-// X25519 or SSH ring, which needs none of them.
+// evaluating those (ML-KEM and P-256 precompute tables at import) was most of the cost of loading age for
+// an X25519 or SSH ring, which needs none of them. X25519, SHA-256, HMAC, HKDF and ChaCha20-Poly1305 come
+// from node:crypto (scripts/age-x25519-node.mjs, scripts/age-node-primitives.mjs); everything of the
+// age format itself (header, stanzas, STREAM, bech32 and the recipient types) is age-encryption's code.
 //
 // The bundle script resolves the three imports in age-encryption's recipients.js to `#age-pq`, a module
 // of live bindings that fillPrimitives() sets. age-encryption calls them only inside its async paths
@@ -14,17 +16,25 @@ import { fillPrimitives, filled } from '#age-pq';
 import { HybridIdentity, HybridRecipient, HybridTagRecipient, ScryptIdentity, ScryptRecipient, TagRecipient } from '#age/recipients.js';
 
 export { Stanza, armor, generateHybridIdentity, generateIdentity, generateX25519Identity } from 'age-encryption';
-// The primitives src/age/ssh.ts builds the SSH recipient types from, the copies age itself uses.
-export { x25519, ed25519 } from '@noble/curves/ed25519.js';
-export { hkdf } from '@noble/hashes/hkdf.js';
-export { sha256 } from '@noble/hashes/sha2.js';
-export { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+
+/**
+ * The primitives src/age/ssh.ts builds the ssh-ed25519 type from, the copies age itself uses. noble's
+ * Edwards and Montgomery curves (a third of this bundle to compile) are in dist/age-ed25519.mjs: X25519
+ * goes through node:crypto here (scripts/age-x25519-node.mjs), so only ssh-ed25519 needs them.
+ */
+export async function sshPrimitives() {
+  const { x25519, ed25519 } = await import('./age-ed25519.mjs');
+  return { x25519, ed25519, hkdf, sha256, chacha20poly1305 };
+}
 
 const HEAVY = [HybridIdentity, HybridRecipient, HybridTagRecipient, ScryptIdentity, ScryptRecipient, TagRecipient];
 const heavy = (x) => HEAVY.some((c) => x instanceof c);
 
 let loading;
-/** Loads dist/age-pq.mjs once; true when it is loaded (the primitives are then set). */
+/** Loads dist/age-pq.mjs once and sets the primitives it holds; later calls return at once. */
 export async function loadPostQuantum() {
   if (!filled()) await (loading ??= import('./age-pq.mjs').then(fillPrimitives));
 }

@@ -3,3 +3,8 @@
 export { MLKEM768X25519, MLKEM768P256 } from '@noble/post-quantum/hybrid.js';
 export { p256 } from '@noble/curves/nist.js';
 export { scrypt } from '@noble/hashes/scrypt.js';
+// HKDF's two halves on their own, for age's HPKE (scripts/age-node-primitives.mjs says why from here).
+import { expand, extract } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+export const hkdfExtract = (ikm, salt) => extract(sha256, ikm, salt);
+export const hkdfExpand = (prk, info, length) => expand(sha256, prk, info, length);

@@ -1,10 +1,11 @@
-// dist/age.mjs and dist/age-pq.mjs: age-encryption and the noble/scure libraries it imports, as two ES
-// modules. dist/age.mjs (scripts/age-entry.mjs) is what opening or writing a `.age` key ring loads
+// dist/age.mjs, dist/age-pq.mjs and dist/age-ed25519.mjs: age-encryption and the noble/scure libraries it
+// imports, as three ES modules. dist/age.mjs (scripts/age-entry.mjs) is what opening or writing a `.age` key ring loads
 // (src/age/lib.ts): one file to resolve and compile starts about 3x sooner than the package's 57-module
 // graph. It leaves out age's post-quantum hybrid (ML-KEM), P-256 and scrypt primitives, which an X25519 or
 // SSH ring never uses and which cost most of its start-up (bench/age.mjs); dist/age-pq.mjs holds them
 // and dist/age.mjs loads it itself when a post-quantum or tag recipient, a post-quantum identity or a
-// passphrase is used. The packages stay dependencies: the bundles are made from the installed versions,
+// passphrase is used. X25519 goes through node:crypto (scripts/age-x25519-node.mjs), so noble's curves
+// are needed only by ssh-ed25519, from dist/age-ed25519.mjs. The packages stay dependencies: the bundles are made from the installed versions,
 // and their licences go into dist/age.mjs.LICENSES.txt.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,11 +18,14 @@ const LEFT_OUT = /^(@noble\/post-quantum\/hybrid\.js|@noble\/curves\/nist\.js|@n
 // Live bindings: esbuild keeps an exported `let` one variable across the bundle, so filling it here fills
 // it for recipients.js.
 const SHIM = [
-  'export let MLKEM768X25519, MLKEM768P256, p256, scrypt;',
+  'export let MLKEM768X25519, MLKEM768P256, p256, scrypt, hkdfExtract, hkdfExpand;',
   'let done = false;',
   'export const filled = () => done;',
-  'export function fillPrimitives(m) { ({ MLKEM768X25519, MLKEM768P256, p256, scrypt } = m); done = true; }',
+  'export function fillPrimitives(m) { ({ MLKEM768X25519, MLKEM768P256, p256, scrypt, hkdfExtract, hkdfExpand } = m); done = true; }',
 ].join('\n');
+// age's symmetric primitives from node:crypto instead of noble (scripts/age-node-primitives.mjs says why).
+const FROM_NODE = /^(@noble\/hashes\/(hkdf|hmac|sha2|utils)\.js|@noble\/ciphers\/chacha\.js)$/;
+const ENTRY = join(process.cwd(), 'scripts', 'age-entry.mjs');
 
 const splitAge = {
   name: 'split-age',
@@ -29,23 +33,32 @@ const splitAge = {
     b.onResolve({ filter: /^#age-pq$/ }, () => ({ path: 'age-pq', namespace: 'age-pq-shim' }));
     b.onResolve({ filter: LEFT_OUT }, (args) => (args.importer.startsWith(ageDist) ? { path: 'age-pq', namespace: 'age-pq-shim' } : undefined));
     b.onResolve({ filter: /^#age\// }, (args) => ({ path: join(ageDist, args.path.slice('#age/'.length)) }));
+    // X25519 through node:crypto instead of WebCrypto (scripts/age-x25519-node.mjs says why).
+    b.onResolve({ filter: /^\.\/x25519\.js$/ }, (args) =>
+      args.importer === join(ageDist, 'recipients.js') ? { path: join(process.cwd(), 'scripts', 'age-x25519-node.mjs') } : undefined,
+    );
+    b.onResolve({ filter: FROM_NODE }, (args) =>
+      args.importer.startsWith(ageDist) || args.importer === ENTRY ? { path: join(process.cwd(), 'scripts', 'age-node-primitives.mjs') } : undefined,
+    );
     b.onLoad({ filter: /.*/, namespace: 'age-pq-shim' }, () => ({ contents: SHIM, loader: 'js' }));
   },
 };
 
 const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', minify: true, legalComments: 'none', metafile: true, logLevel: 'warning' };
 const results = await Promise.all([
-  build({ ...common, entryPoints: ['scripts/age-entry.mjs'], outfile: 'dist/age.mjs', external: ['./age-pq.mjs'], plugins: [splitAge] }),
-  // Resolved from age-encryption's own directory, so both bundles hold the versions age itself imports.
-  build({
-    ...common,
-    stdin: { contents: readFileSync('scripts/age-pq-entry.mjs', 'utf8'), resolveDir: ageDist, sourcefile: 'age-pq-entry.mjs', loader: 'js' },
-    outfile: 'dist/age-pq.mjs',
-  }),
+  build({ ...common, entryPoints: ['scripts/age-entry.mjs'], outfile: 'dist/age.mjs', external: ['./age-pq.mjs', './age-ed25519.mjs'], plugins: [splitAge] }),
+  // Resolved from age-encryption's own directory, so the bundles hold the versions age itself imports.
+  ...['age-pq', 'age-ed25519'].map((name) =>
+    build({
+      ...common,
+      stdin: { contents: readFileSync(`scripts/${name}-entry.mjs`, 'utf8'), resolveDir: ageDist, sourcefile: `${name}-entry.mjs`, loader: 'js' },
+      outfile: `dist/${name}.mjs`,
+    }),
+  ),
 ]);
 
 for (const input of Object.keys(results[0].metafile.inputs)) {
-  if (/post-quantum|nist\.js|scrypt\.js/.test(input)) throw new Error(`dist/age.mjs must not hold ${input}: it belongs in dist/age-pq.mjs`);
+  if (/post-quantum|nist\.js|scrypt\.js|curves|@noble/.test(input)) throw new Error(`dist/age.mjs must not hold ${input}: it belongs in dist/age-pq.mjs or dist/age-ed25519.mjs, or comes from node:crypto`);
 }
 
 const packages = new Map();
@@ -62,4 +75,4 @@ const notices = [...packages].sort(([a], [b]) => a.localeCompare(b)).map(([dir, 
   return `${name} ${version} (${license})\n\n${readFileSync(join(dir, file), 'utf8').trim()}\n`;
 });
 const unique = [...new Set(notices)];
-writeFileSync('dist/age.mjs.LICENSES.txt', `dist/age.mjs and dist/age-pq.mjs bundle these packages:\n\n${unique.join('\n' + '-'.repeat(72) + '\n\n')}`);
+writeFileSync('dist/age.mjs.LICENSES.txt', `dist/age.mjs, dist/age-pq.mjs and dist/age-ed25519.mjs bundle these packages:\n\n${unique.join('\n' + '-'.repeat(72) + '\n\n')}`);
