@@ -1,4 +1,4 @@
-// Stands in, inside dist/age.mjs only (scripts/bundle-age.mjs), for the noble modules age-encryption
+// Stands in, inside dist/age.cjs only (scripts/bundle-age.mjs), for the noble modules age-encryption
 // imports its symmetric primitives from: SHA-256, HMAC, HKDF, ChaCha20-Poly1305 and random bytes, with
 // the same call shapes, from node:crypto. noble's are pure JavaScript: evaluating sha2.js builds its
 // SHA-512 tables at import, and the few hashes and AEAD calls of opening a ring run cold in the
@@ -6,7 +6,7 @@
 // the one hash age uses: any other hash argument throws rather than being silently replaced.
 //
 // HKDF-Extract and HKDF-Expand on their own (node:crypto has only both together) are used by age's HPKE
-// code, that is by post-quantum and tag recipients only: they come from noble in dist/age-pq.mjs, which
+// code, that is by post-quantum and tag recipients only: they come from noble in dist/age-pq.cjs, which
 // age-entry.mjs loads before any of those runs.
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { hkdfExpand, hkdfExtract } from '#age-pq';

@@ -1,4 +1,4 @@
-// Stands in for age-encryption's x25519.js in dist/age.mjs (scripts/bundle-age.mjs): the same two
+// Stands in for age-encryption's x25519.js in dist/age.cjs (scripts/bundle-age.mjs): the same two
 // functions, with X25519 from node:crypto. The library's own module reaches node's X25519 through
 // WebCrypto (globalThis.crypto.subtle), and the first use of WebCrypto in a process loads and compiles
 // its implementation, the largest single cost of opening an X25519 ring (bench/age.mjs). KeyObjects give

@@ -1,19 +1,22 @@
-// dist/age.mjs, dist/age-pq.mjs and dist/age-ed25519.mjs: age-encryption and the noble/scure libraries it
-// imports, as three ES modules. dist/age.mjs (scripts/age-entry.mjs) is what opening or writing a `.age` key ring loads
-// (src/age/lib.ts): one file to resolve and compile starts about 3x sooner than the package's 57-module
-// graph. It leaves out age's post-quantum hybrid (ML-KEM), P-256 and scrypt primitives, which an X25519 or
-// SSH ring never uses and which cost most of its start-up (bench/age.mjs); dist/age-pq.mjs holds them
-// and dist/age.mjs loads it itself when a post-quantum or tag recipient, a post-quantum identity or a
-// passphrase is used. X25519 goes through node:crypto (scripts/age-x25519-node.mjs), so noble's curves
-// are needed only by ssh-ed25519, from dist/age-ed25519.mjs. The packages stay dependencies: the bundles are made from the installed versions,
-// and their licences go into dist/age.mjs.LICENSES.txt.
+// dist/age.cjs, dist/age-pq.cjs and dist/age-ed25519.cjs: age-encryption and the noble/scure libraries it
+// imports, as three CommonJS files. dist/age.cjs (scripts/age-entry.mjs) is what opening or writing a
+// `.age` key ring loads (src/age/lib.ts): one file to compile instead of the package's 57 modules. It
+// leaves out age's post-quantum hybrid (ML-KEM), P-256 and scrypt primitives, which an X25519 or SSH ring
+// never uses and which cost most of its start-up (bench/age.mjs); dist/age-pq.cjs holds them, and
+// dist/age.cjs loads it itself when a post-quantum or tag recipient, a post-quantum identity or a
+// passphrase is used. X25519 and the symmetric primitives come from node:crypto
+// (scripts/age-x25519-node.mjs, scripts/age-node-primitives.mjs), so noble's curves are needed only by
+// ssh-ed25519, from dist/age-ed25519.cjs. CommonJS, so that src/age/lib.ts can require() them: the first
+// import() of a file in a CommonJS process (the CLI) loads Node's asynchronous ES module loader, which
+// cost more than the bundle itself. The packages stay dependencies: the bundles are made from the
+// installed versions, and their licences go into dist/age.cjs.LICENSES.txt.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
 const ageDist = dirname(createRequire(import.meta.url).resolve('age-encryption'));
-// The three imports of age's recipients.js that dist/age.mjs leaves to dist/age-pq.mjs.
+// The three imports of age's recipients.js that dist/age.cjs leaves to dist/age-pq.cjs.
 const LEFT_OUT = /^(@noble\/post-quantum\/hybrid\.js|@noble\/curves\/nist\.js|@noble\/hashes\/scrypt\.js)$/;
 // Live bindings: esbuild keeps an exported `let` one variable across the bundle, so filling it here fills
 // it for recipients.js.
@@ -44,21 +47,21 @@ const splitAge = {
   },
 };
 
-const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', minify: true, legalComments: 'none', metafile: true, logLevel: 'warning' };
+const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', minify: true, legalComments: 'none', metafile: true, logLevel: 'warning' };
 const results = await Promise.all([
-  build({ ...common, entryPoints: ['scripts/age-entry.mjs'], outfile: 'dist/age.mjs', external: ['./age-pq.mjs', './age-ed25519.mjs'], plugins: [splitAge] }),
+  build({ ...common, entryPoints: ['scripts/age-entry.mjs'], outfile: 'dist/age.cjs', external: ['./age-pq.cjs', './age-ed25519.cjs'], plugins: [splitAge] }),
   // Resolved from age-encryption's own directory, so the bundles hold the versions age itself imports.
   ...['age-pq', 'age-ed25519'].map((name) =>
     build({
       ...common,
       stdin: { contents: readFileSync(`scripts/${name}-entry.mjs`, 'utf8'), resolveDir: ageDist, sourcefile: `${name}-entry.mjs`, loader: 'js' },
-      outfile: `dist/${name}.mjs`,
+      outfile: `dist/${name}.cjs`,
     }),
   ),
 ]);
 
 for (const input of Object.keys(results[0].metafile.inputs)) {
-  if (/post-quantum|nist\.js|scrypt\.js|curves|@noble/.test(input)) throw new Error(`dist/age.mjs must not hold ${input}: it belongs in dist/age-pq.mjs or dist/age-ed25519.mjs, or comes from node:crypto`);
+  if (/post-quantum|nist\.js|scrypt\.js|curves|@noble/.test(input)) throw new Error(`dist/age.cjs must not hold ${input}: it belongs in dist/age-pq.cjs or dist/age-ed25519.cjs, or comes from node:crypto`);
 }
 
 const packages = new Map();
@@ -71,8 +74,8 @@ for (const input of results.flatMap((r) => Object.keys(r.metafile.inputs))) {
 const notices = [...packages].sort(([a], [b]) => a.localeCompare(b)).map(([dir, name]) => {
   const { version, license } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   const file = readdirSync(dir).find((f) => /^licen[cs]e/i.test(f));
-  if (!file) throw new Error(`${name} has no licence file to ship with dist/age.mjs`);
+  if (!file) throw new Error(`${name} has no licence file to ship with dist/age.cjs`);
   return `${name} ${version} (${license})\n\n${readFileSync(join(dir, file), 'utf8').trim()}\n`;
 });
 const unique = [...new Set(notices)];
-writeFileSync('dist/age.mjs.LICENSES.txt', `dist/age.mjs, dist/age-pq.mjs and dist/age-ed25519.mjs bundle these packages:\n\n${unique.join('\n' + '-'.repeat(72) + '\n\n')}`);
+writeFileSync('dist/age.cjs.LICENSES.txt', `dist/age.cjs, dist/age-pq.cjs and dist/age-ed25519.cjs bundle these packages:\n\n${unique.join('\n' + '-'.repeat(72) + '\n\n')}`);

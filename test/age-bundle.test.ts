@@ -1,14 +1,14 @@
 /**
- * The age bundles (scripts/bundle-age.mjs): dist/age.mjs, what opening an X25519 or SSH ring loads, holds
- * none of the post-quantum, P-256 or scrypt code (dist/age-pq.mjs) nor noble's curves
- * (dist/age-ed25519.mjs), and loads them itself when something needs them. The split is a start-up
+ * The age bundles (scripts/bundle-age.mjs): dist/age.cjs, what opening an X25519 or SSH ring loads, holds
+ * none of the post-quantum, P-256 or scrypt code (dist/age-pq.cjs) nor noble's curves
+ * (dist/age-ed25519.cjs), and loads them itself when something needs them. The split is a start-up
  * budget (issue 13: an X25519 ring adds under 15 ms; bench/age.mjs measures it), so these tests fail if
  * the classic path starts loading the heavy code again. Runs against the build (`npm test` builds first).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
 import * as pkg from 'age-encryption';
 import { describe, expect, it } from 'vitest';
 import { Fernet } from '../src/fernet/fernet.js';
@@ -17,36 +17,36 @@ import { CLI, REPO, runCli, useTempDirs } from './helpers/cli.js';
 
 const fresh = useTempDirs('fcfg-age-bundle-');
 const dist = (f: string) => join(REPO, 'dist', f);
-const bundle = () => import(pathToFileURL(dist('age.mjs')).href) as Promise<typeof pkg & { sshPrimitives: () => Promise<unknown> }>;
+const bundle = async () => createRequire(import.meta.url)(dist('age.cjs')) as typeof pkg;
 const HAVE_STRACE = spawnSync('strace', ['-V'], { encoding: 'utf8' }).error === undefined;
 
 // Strings only the left-out code has: FIPS 203's name in noble's ML-KEM, the P-256 field prime, scrypt's
 // `maxmem` option, the Ed25519 field prime, and WebCrypto (X25519 goes through node:crypto KeyObjects).
 const MARKERS: [string, RegExp, string[]][] = [
-  ['ML-KEM', /ML-KEM/, ['age-pq.mjs']],
-  ['P-256', /ffffffff00000001000000000000000000000000ffffffffffffffffffffffff/i, ['age-pq.mjs']],
-  ['scrypt', /maxmem/, ['age-pq.mjs']],
-  ['Ed25519 curve', /7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed/i, ['age-pq.mjs', 'age-ed25519.mjs']],
+  ['ML-KEM', /ML-KEM/, ['age-pq.cjs']],
+  ['P-256', /ffffffff00000001000000000000000000000000ffffffffffffffffffffffff/i, ['age-pq.cjs']],
+  ['scrypt', /maxmem/, ['age-pq.cjs']],
+  ['Ed25519 curve', /7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed/i, ['age-pq.cjs', 'age-ed25519.cjs']],
   ['WebCrypto', /\bsubtle\b/, []],
 ];
 
 describe('bundle contents', () => {
-  it.each(MARKERS)('%s code stays out of dist/age.mjs', (_, marker, holders) => {
-    for (const f of ['age.mjs', 'age-pq.mjs', 'age-ed25519.mjs']) expect([f, marker.test(readFileSync(dist(f), 'utf8'))]).toEqual([f, holders.includes(f)]);
+  it.each(MARKERS)('%s code stays out of dist/age.cjs', (_, marker, holders) => {
+    for (const f of ['age.cjs', 'age-pq.cjs', 'age-ed25519.cjs']) expect([f, marker.test(readFileSync(dist(f), 'utf8'))]).toEqual([f, holders.includes(f)]);
   });
 
   it('the licences file covers what the split-off bundles hold', () => {
-    const text = readFileSync(dist('age.mjs.LICENSES.txt'), 'utf8');
+    const text = readFileSync(dist('age.cjs.LICENSES.txt'), 'utf8');
     for (const name of ['age-encryption', '@noble/post-quantum', '@noble/curves', '@noble/hashes', '@scure/base']) expect(text).toContain(`${name} `);
   });
 });
 
-describe('through dist/age.mjs', () => {
+describe('through dist/age.cjs', () => {
   it('post-quantum and X25519 recipients round-trip, and agree with the package', async () => {
     const age = await bundle();
     const pq = await age.generateHybridIdentity();
     const x = await age.generateX25519Identity();
-    // The bundle's X25519 (node:crypto) and post-quantum (dist/age-pq.mjs) against the package's own.
+    // The bundle's X25519 (node:crypto) and post-quantum (dist/age-pq.cjs) against the package's own.
     expect(await age.identityToRecipient(pq)).toBe(await pkg.identityToRecipient(pq));
     expect(await age.identityToRecipient(x)).toBe(await pkg.identityToRecipient(x));
     const e = new age.Encrypter();
@@ -99,7 +99,7 @@ describe('through dist/age.mjs', () => {
     await expect(d.decrypt(bad, 'text')).rejects.toThrow();
   });
 
-  it('a passphrase round-trips (scrypt from dist/age-pq.mjs)', async () => {
+  it('a passphrase round-trips (scrypt from dist/age-pq.cjs)', async () => {
     const age = await bundle();
     const e = new age.Encrypter();
     e.setPassphrase('correct horse');
@@ -143,9 +143,9 @@ describe('what opening a ring loads', () => {
   it.each([
     ['x25519', []],
     ['ssh-rsa', []],
-    ['ssh-ed25519', ['age-ed25519.mjs']],
-    ['pq', ['age-pq.mjs']],
-  ] as const)('fcfg get through a %s ring opens dist/age.mjs and only %j besides', async (kind, extra) => {
+    ['ssh-ed25519', ['age-ed25519.cjs']],
+    ['pq', ['age-pq.cjs']],
+  ] as const)('fcfg get through a %s ring opens dist/age.cjs and only %j besides', async (kind, extra) => {
     if (!HAVE_STRACE) return void console.warn('skipped: no strace');
     const d = fresh();
     const env = await ring(d, kind);
@@ -158,7 +158,7 @@ describe('what opening a ring loads', () => {
     });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('b');
-    const opened = new Set(readFileSync(out, 'utf8').match(/dist\/age[\w-]*\.mjs/g));
-    expect([...opened].sort()).toEqual(['dist/age.mjs', ...extra.map((f) => `dist/${f}`)].sort());
+    const opened = new Set(readFileSync(out, 'utf8').match(/dist\/age[\w-]*\.[cm]?js/g));
+    expect([...opened].sort()).toEqual(['dist/age.cjs', ...extra.map((f) => `dist/${f}`)].sort());
   });
 });

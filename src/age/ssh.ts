@@ -18,7 +18,7 @@
  *   The identity's Curve25519 scalar is SHA-512(Ed25519 seed)[:32], as Ed25519 itself derives it.
  *
  * Every primitive comes from a library: X25519 and the Edwards-to-Montgomery map from noble's curves;
- * HKDF, SHA-256 and ChaCha20-Poly1305 from where age-encryption takes them (node:crypto in dist/age.mjs,
+ * HKDF, SHA-256 and ChaCha20-Poly1305 from where age-encryption takes them (node:crypto in dist/age.cjs,
  * noble in the package); RSA-OAEP from node:crypto. They are imported inside the functions that use them,
  * so that loading this module costs nothing until a key is used, even when a bundler inlines it.
  *
@@ -70,7 +70,7 @@ export interface SshIdentityOptions {
 type Noble = Awaited<ReturnType<typeof loadNoble>>;
 let noble: Promise<Noble> | undefined;
 
-/** The primitives dist/age.mjs gives out, its own copies (scripts/age-entry.mjs; the curves load from a file of their own). */
+/** The primitives dist/age.cjs gives out, its own copies (scripts/age-entry.mjs; the curves load from a file of their own). */
 interface BundledPrimitives {
   x25519: typeof import('@noble/curves/ed25519.js').x25519;
   ed25519: typeof import('@noble/curves/ed25519.js').ed25519;
@@ -80,7 +80,7 @@ interface BundledPrimitives {
 }
 
 /**
- * age-encryption as the rest of src/age loads it (the dist/age.mjs bundle when built), so that a process
+ * age-encryption as the rest of src/age loads it (the dist/age.cjs bundle when built), so that a process
  * holds one copy; the noble primitives from the same bundle when it has them, else from the packages.
  */
 async function loadNoble() {
