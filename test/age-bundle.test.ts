@@ -6,6 +6,7 @@
  * the classic path starts loading the heavy code again. Runs against the build (`npm test` builds first).
  */
 import { spawnSync } from 'node:child_process';
+import type { webcrypto } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -65,7 +66,7 @@ describe('through dist/age.cjs', () => {
 
   it('a file the package encrypts to X25519 opens, also with a CryptoKey identity', async () => {
     const age = await bundle();
-    const pair = (await crypto.subtle.generateKey({ name: 'X25519' }, true, ['deriveBits'])) as CryptoKeyPair;
+    const pair = (await crypto.subtle.generateKey({ name: 'X25519' }, true, ['deriveBits'])) as webcrypto.CryptoKeyPair;
     const e = new pkg.Encrypter();
     e.addRecipient(await age.identityToRecipient(pair.privateKey));
     const file = await e.encrypt('via CryptoKey');
