@@ -1,39 +1,71 @@
-// dist/age.mjs: age-encryption and the noble/scure libraries it imports (57 modules, two copies of some
-// noble packages) as one ES module. Opening a `.age` key ring loads it (src/age/lib.ts); one file to
-// resolve and compile starts about 3x sooner than the package's module graph (bench/age.mjs). The
-// packages stay dependencies: the bundle is made from the installed versions, and their licences go into
-// dist/age.mjs.LICENSES.txt.
+// dist/age.cjs, dist/age-pq.cjs and dist/age-ed25519.cjs: age-encryption and the noble/scure libraries it
+// imports, as three CommonJS files. dist/age.cjs (scripts/age-entry.mjs) is what opening or writing a
+// `.age` key ring loads (src/age/lib.ts): one file to compile instead of the package's 57 modules. It
+// leaves out age's post-quantum hybrid (ML-KEM), P-256 and scrypt primitives, which an X25519 or SSH ring
+// never uses and which cost most of its start-up (bench/age.mjs); dist/age-pq.cjs holds them, and
+// dist/age.cjs loads it itself when a post-quantum or tag recipient, a post-quantum identity or a
+// passphrase is used. X25519 and the symmetric primitives come from node:crypto
+// (scripts/age-x25519-node.mjs, scripts/age-node-primitives.mjs), so noble's curves are needed only by
+// ssh-ed25519, from dist/age-ed25519.cjs. CommonJS, so that src/age/lib.ts can require() them: the first
+// import() of a file in a CommonJS process (the CLI) loads Node's asynchronous ES module loader, which
+// cost more than the bundle itself. The packages stay dependencies: the bundles are made from the
+// installed versions, and their licences go into dist/age.cjs.LICENSES.txt.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
-const result = await build({
-  // The noble primitives src/age/ssh.ts builds the SSH recipient types from, from the same copies age uses:
-  // ssh-ed25519 then loads no further module.
-  stdin: {
-    contents: [
-      "export * from 'age-encryption';",
-      "export { x25519, ed25519 } from '@noble/curves/ed25519.js';",
-      "export { hkdf } from '@noble/hashes/hkdf.js';",
-      "export { sha256 } from '@noble/hashes/sha2.js';",
-      "export { chacha20poly1305 } from '@noble/ciphers/chacha.js';",
-    ].join('\n'),
-    resolveDir: process.cwd(),
-    loader: 'js',
+const ageDist = dirname(createRequire(import.meta.url).resolve('age-encryption'));
+// The three imports of age's recipients.js that dist/age.cjs leaves to dist/age-pq.cjs.
+const LEFT_OUT = /^(@noble\/post-quantum\/hybrid\.js|@noble\/curves\/nist\.js|@noble\/hashes\/scrypt\.js)$/;
+// Live bindings: esbuild keeps an exported `let` one variable across the bundle, so filling it here fills
+// it for recipients.js.
+const SHIM = [
+  'export let MLKEM768X25519, MLKEM768P256, p256, scrypt, hkdfExtract, hkdfExpand;',
+  'let done = false;',
+  'export const filled = () => done;',
+  'export function fillPrimitives(m) { ({ MLKEM768X25519, MLKEM768P256, p256, scrypt, hkdfExtract, hkdfExpand } = m); done = true; }',
+].join('\n');
+// age's symmetric primitives from node:crypto instead of noble (scripts/age-node-primitives.mjs says why).
+const FROM_NODE = /^(@noble\/hashes\/(hkdf|hmac|sha2|utils)\.js|@noble\/ciphers\/chacha\.js)$/;
+const ENTRY = join(process.cwd(), 'scripts', 'age-entry.mjs');
+
+const splitAge = {
+  name: 'split-age',
+  setup(b) {
+    b.onResolve({ filter: /^#age-pq$/ }, () => ({ path: 'age-pq', namespace: 'age-pq-shim' }));
+    b.onResolve({ filter: LEFT_OUT }, (args) => (args.importer.startsWith(ageDist) ? { path: 'age-pq', namespace: 'age-pq-shim' } : undefined));
+    b.onResolve({ filter: /^#age\// }, (args) => ({ path: join(ageDist, args.path.slice('#age/'.length)) }));
+    // X25519 through node:crypto instead of WebCrypto (scripts/age-x25519-node.mjs says why).
+    b.onResolve({ filter: /^\.\/x25519\.js$/ }, (args) =>
+      args.importer === join(ageDist, 'recipients.js') ? { path: join(process.cwd(), 'scripts', 'age-x25519-node.mjs') } : undefined,
+    );
+    b.onResolve({ filter: FROM_NODE }, (args) =>
+      args.importer.startsWith(ageDist) || args.importer === ENTRY ? { path: join(process.cwd(), 'scripts', 'age-node-primitives.mjs') } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'age-pq-shim' }, () => ({ contents: SHIM, loader: 'js' }));
   },
-  outfile: 'dist/age.mjs',
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  minify: true,
-  legalComments: 'none',
-  metafile: true,
-  logLevel: 'warning',
-});
+};
+
+const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', minify: true, legalComments: 'none', metafile: true, logLevel: 'warning' };
+const results = await Promise.all([
+  build({ ...common, entryPoints: ['scripts/age-entry.mjs'], outfile: 'dist/age.cjs', external: ['./age-pq.cjs', './age-ed25519.cjs'], plugins: [splitAge] }),
+  // Resolved from age-encryption's own directory, so the bundles hold the versions age itself imports.
+  ...['age-pq', 'age-ed25519'].map((name) =>
+    build({
+      ...common,
+      stdin: { contents: readFileSync(`scripts/${name}-entry.mjs`, 'utf8'), resolveDir: ageDist, sourcefile: `${name}-entry.mjs`, loader: 'js' },
+      outfile: `dist/${name}.cjs`,
+    }),
+  ),
+]);
+
+for (const input of Object.keys(results[0].metafile.inputs)) {
+  if (/post-quantum|nist\.js|scrypt\.js|curves|@noble/.test(input)) throw new Error(`dist/age.cjs must not hold ${input}: it belongs in dist/age-pq.cjs or dist/age-ed25519.cjs, or comes from node:crypto`);
+}
 
 const packages = new Map();
-for (const input of Object.keys(result.metafile.inputs)) {
+for (const input of results.flatMap((r) => Object.keys(r.metafile.inputs))) {
   const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules)/.exec(input);
   if (!match) continue;
   const dir = input.slice(0, input.lastIndexOf(`node_modules/${match[1]}/`) + `node_modules/${match[1]}`.length);
@@ -42,8 +74,8 @@ for (const input of Object.keys(result.metafile.inputs)) {
 const notices = [...packages].sort(([a], [b]) => a.localeCompare(b)).map(([dir, name]) => {
   const { version, license } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   const file = readdirSync(dir).find((f) => /^licen[cs]e/i.test(f));
-  if (!file) throw new Error(`${name} has no licence file to ship with dist/age.mjs`);
+  if (!file) throw new Error(`${name} has no licence file to ship with dist/age.cjs`);
   return `${name} ${version} (${license})\n\n${readFileSync(join(dir, file), 'utf8').trim()}\n`;
 });
 const unique = [...new Set(notices)];
-writeFileSync('dist/age.mjs.LICENSES.txt', `dist/age.mjs bundles these packages:\n\n${unique.join('\n' + '-'.repeat(72) + '\n\n')}`);
+writeFileSync('dist/age.cjs.LICENSES.txt', `dist/age.cjs, dist/age-pq.cjs and dist/age-ed25519.cjs bundle these packages:\n\n${unique.join('\n' + '-'.repeat(72) + '\n\n')}`);

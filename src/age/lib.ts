@@ -1,10 +1,21 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
 /**
- * age-encryption, loaded on first use: from dist/age.mjs, the one-file bundle the build writes
- * (scripts/bundle-age.mjs; about 3x quicker to load than the package's 57 modules), or from the package
- * itself where there is no bundle (tests running the TypeScript sources). The bundle sits in dist/, which
- * is `..` from the package root bundle (dist/fernet-config.mjs) and `../..` from dist/src/age/.
+ * age-encryption, loaded on first use: from dist/age.cjs, the bundle the build writes
+ * (scripts/bundle-age.mjs: one file instead of the package's 57 modules, without the post-quantum, P-256
+ * and scrypt code, which it loads from dist/age-pq.cjs itself when a recipient, identity or passphrase
+ * needs it), or from the package itself where there is no bundle (tests running the TypeScript sources).
+ * The bundle is CommonJS and loads with require(): the first import() of a file in a CommonJS process
+ * (the CLI) loads Node's asynchronous ES module loader, which costs more than the bundle itself
+ * (bench/age.mjs). It sits in dist/, which is `..` from the package root bundle (dist/fernet-config.mjs)
+ * and `../..` from dist/src/age/.
  */
-type AgeLib = typeof import('age-encryption');
+type AgeLib = Pick<
+  typeof import('age-encryption'),
+  'Encrypter' | 'Decrypter' | 'Stanza' | 'armor' | 'generateIdentity' | 'generateX25519Identity' | 'generateHybridIdentity' | 'identityToRecipient'
+>;
 
 let lib: Promise<AgeLib> | undefined;
 
@@ -15,12 +26,7 @@ export function ageLib(): Promise<AgeLib> {
 
 async function load(): Promise<AgeLib> {
   const here = import.meta.url;
-  for (const candidate of here.endsWith('/fernet-config.mjs') ? ['./age.mjs'] : ['../../age.mjs']) {
-    try {
-      return (await import(new URL(candidate, here).href)) as AgeLib;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    }
-  }
+  const bundle = fileURLToPath(new URL(here.endsWith('/fernet-config.mjs') ? './age.cjs' : '../../age.cjs', here));
+  if (existsSync(bundle)) return createRequire(here)(bundle) as AgeLib;
   return import('age-encryption');
 }

@@ -17,10 +17,10 @@
  *     body     = ChaCha20-Poly1305(wrap key, nonce = 12 zero bytes, file key)
  *   The identity's Curve25519 scalar is SHA-512(Ed25519 seed)[:32], as Ed25519 itself derives it.
  *
- * Every primitive comes from a library: X25519, the Edwards-to-Montgomery map, HKDF, SHA-256 and
- * ChaCha20-Poly1305 from the noble libraries age-encryption is built on; RSA-OAEP from node:crypto. They
- * are imported inside the functions that use them, so that loading this module costs nothing until a key
- * is used, even when a bundler inlines it.
+ * Every primitive comes from a library: X25519 and the Edwards-to-Montgomery map from noble's curves;
+ * HKDF, SHA-256 and ChaCha20-Poly1305 from where age-encryption takes them (node:crypto in dist/age.cjs,
+ * noble in the package); RSA-OAEP from node:crypto. They are imported inside the functions that use them,
+ * so that loading this module costs nothing until a key is used, even when a bundler inlines it.
  *
  * Nothing here puts key material into an error: messages name the kind of key and what was wrong.
  */
@@ -70,7 +70,7 @@ export interface SshIdentityOptions {
 type Noble = Awaited<ReturnType<typeof loadNoble>>;
 let noble: Promise<Noble> | undefined;
 
-/** The primitives dist/age.mjs may re-export from its own copies of the noble libraries (scripts/bundle-age.mjs). */
+/** The primitives dist/age.cjs gives out, its own copies (scripts/age-entry.mjs; the curves load from a file of their own). */
 interface BundledPrimitives {
   x25519: typeof import('@noble/curves/ed25519.js').x25519;
   ed25519: typeof import('@noble/curves/ed25519.js').ed25519;
@@ -80,18 +80,17 @@ interface BundledPrimitives {
 }
 
 /**
- * age-encryption as the rest of src/age loads it (the dist/age.mjs bundle when built), so that a process
- * holds one copy; the noble primitives from the same bundle when it exports them, else from the packages.
+ * age-encryption as the rest of src/age loads it (the dist/age.cjs bundle when built), so that a process
+ * holds one copy; the noble primitives from the same bundle when it has them, else from the packages.
  */
 async function loadNoble() {
   const { ageLib } = await import('./lib.js');
-  const age = (await ageLib()) as Awaited<ReturnType<typeof ageLib>> & Partial<BundledPrimitives>;
-  const p: BundledPrimitives =
-    age.x25519 && age.ed25519 && age.hkdf && age.sha256 && age.chacha20poly1305
-      ? (age as BundledPrimitives)
-      : await Promise.all([import('@noble/curves/ed25519.js'), import('@noble/hashes/hkdf.js'), import('@noble/hashes/sha2.js'), import('@noble/ciphers/chacha.js')]).then(
-          ([curves, hkdf, sha2, chacha]) => ({ x25519: curves.x25519, ed25519: curves.ed25519, hkdf: hkdf.hkdf, sha256: sha2.sha256, chacha20poly1305: chacha.chacha20poly1305 }),
-        );
+  const age = (await ageLib()) as Awaited<ReturnType<typeof ageLib>> & { sshPrimitives?: () => Promise<BundledPrimitives> };
+  const p: BundledPrimitives = age.sshPrimitives
+    ? await age.sshPrimitives()
+    : await Promise.all([import('@noble/curves/ed25519.js'), import('@noble/hashes/hkdf.js'), import('@noble/hashes/sha2.js'), import('@noble/ciphers/chacha.js')]).then(
+        ([curves, hkdf, sha2, chacha]) => ({ x25519: curves.x25519, ed25519: curves.ed25519, hkdf: hkdf.hkdf, sha256: sha2.sha256, chacha20poly1305: chacha.chacha20poly1305 }),
+      );
   return {
     x25519: p.x25519,
     ed25519: p.ed25519,

@@ -1,0 +1,165 @@
+/**
+ * The age bundles (scripts/bundle-age.mjs): dist/age.cjs, what opening an X25519 or SSH ring loads, holds
+ * none of the post-quantum, P-256 or scrypt code (dist/age-pq.cjs) nor noble's curves
+ * (dist/age-ed25519.cjs), and loads them itself when something needs them. The split is a start-up
+ * budget (issue 13: an X25519 ring adds under 15 ms; bench/age.mjs measures it), so these tests fail if
+ * the classic path starts loading the heavy code again. Runs against the build (`npm test` builds first).
+ */
+import { spawnSync } from 'node:child_process';
+import type { webcrypto } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import * as pkg from 'age-encryption';
+import { describe, expect, it } from 'vitest';
+import { Fernet } from '../src/fernet/fernet.js';
+import { generateKey } from '../src/fernet/key.js';
+import { CLI, REPO, runCli, useTempDirs } from './helpers/cli.js';
+
+const fresh = useTempDirs('fcfg-age-bundle-');
+const dist = (f: string) => join(REPO, 'dist', f);
+const bundle = async () => createRequire(import.meta.url)(dist('age.cjs')) as typeof pkg;
+const HAVE_STRACE = spawnSync('strace', ['-V'], { encoding: 'utf8' }).error === undefined;
+
+// Strings only the left-out code has: FIPS 203's name in noble's ML-KEM, the P-256 field prime, scrypt's
+// `maxmem` option, the Ed25519 field prime, and WebCrypto (X25519 goes through node:crypto KeyObjects).
+const MARKERS: [string, RegExp, string[]][] = [
+  ['ML-KEM', /ML-KEM/, ['age-pq.cjs']],
+  ['P-256', /ffffffff00000001000000000000000000000000ffffffffffffffffffffffff/i, ['age-pq.cjs']],
+  ['scrypt', /maxmem/, ['age-pq.cjs']],
+  ['Ed25519 curve', /7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed/i, ['age-pq.cjs', 'age-ed25519.cjs']],
+  ['WebCrypto', /\bsubtle\b/, []],
+];
+
+describe('bundle contents', () => {
+  it.each(MARKERS)('%s code stays out of dist/age.cjs', (_, marker, holders) => {
+    for (const f of ['age.cjs', 'age-pq.cjs', 'age-ed25519.cjs']) expect([f, marker.test(readFileSync(dist(f), 'utf8'))]).toEqual([f, holders.includes(f)]);
+  });
+
+  it('the licences file covers what the split-off bundles hold', () => {
+    const text = readFileSync(dist('age.cjs.LICENSES.txt'), 'utf8');
+    for (const name of ['age-encryption', '@noble/post-quantum', '@noble/curves', '@noble/hashes', '@scure/base']) expect(text).toContain(`${name} `);
+  });
+});
+
+describe('through dist/age.cjs', () => {
+  it('post-quantum and X25519 recipients round-trip, and agree with the package', async () => {
+    const age = await bundle();
+    const pq = await age.generateHybridIdentity();
+    const x = await age.generateX25519Identity();
+    // The bundle's X25519 (node:crypto) and post-quantum (dist/age-pq.cjs) against the package's own.
+    expect(await age.identityToRecipient(pq)).toBe(await pkg.identityToRecipient(pq));
+    expect(await age.identityToRecipient(x)).toBe(await pkg.identityToRecipient(x));
+    const e = new age.Encrypter();
+    e.addRecipient(await age.identityToRecipient(pq));
+    e.addRecipient(await pkg.identityToRecipient(x));
+    const file = await e.encrypt('key file text\n');
+    for (const [lib, id] of [[age, pq], [age, x], [pkg, pq], [pkg, x]] as const) {
+      const d = new lib.Decrypter();
+      d.addIdentity(id);
+      expect(await d.decrypt(file, 'text')).toBe('key file text\n');
+    }
+    const other = new age.Decrypter();
+    other.addIdentity(await age.generateX25519Identity());
+    await expect(other.decrypt(file, 'text')).rejects.toThrow(/no identity matched/);
+  });
+
+  it('a file the package encrypts to X25519 opens, also with a CryptoKey identity', async () => {
+    const age = await bundle();
+    const pair = (await crypto.subtle.generateKey({ name: 'X25519' }, true, ['deriveBits'])) as webcrypto.CryptoKeyPair;
+    const e = new pkg.Encrypter();
+    e.addRecipient(await age.identityToRecipient(pair.privateKey));
+    const file = await e.encrypt('via CryptoKey');
+    expect(await age.identityToRecipient(pair.privateKey)).toBe(await pkg.identityToRecipient(pair.privateKey));
+    const d = new age.Decrypter();
+    d.addIdentity(pair.privateKey);
+    expect(await d.decrypt(file, 'text')).toBe('via CryptoKey');
+  });
+
+  // SHA-256, HMAC, HKDF and ChaCha20-Poly1305 come from node:crypto in the bundle: a changed byte in
+  // the header (its MAC), the stanza body, the nonce or the payload must still fail, as with noble's.
+  it.each([
+    // The first character: the last one of unpadded base64 carries bits a lenient decoder drops.
+    ['the header MAC', (f: Buffer) => f.indexOf('\n--- ') + 5],
+    ['the stanza body', (f: Buffer) => f.indexOf('\n', f.indexOf('-> X25519 ')) + 1],
+    ['the payload nonce', (f: Buffer) => f.indexOf('\n', f.indexOf('\n--- ') + 1) + 1],
+    ['the payload', (f: Buffer) => f.length - 1],
+  ])('a changed byte in %s does not decrypt', async (_, at) => {
+    const age = await bundle();
+    const id = await age.generateX25519Identity();
+    const e = new age.Encrypter();
+    e.addRecipient(await age.identityToRecipient(id));
+    const file = await e.encrypt('payload text');
+    const d = new age.Decrypter();
+    d.addIdentity(id);
+    expect(await d.decrypt(file, 'text')).toBe('payload text');
+    const bad = Buffer.from(file);
+    const i = at(bad);
+    expect(i).toBeGreaterThan(0);
+    bad[i]! ^= 0x01;
+    await expect(d.decrypt(bad, 'text')).rejects.toThrow();
+  });
+
+  it('a passphrase round-trips (scrypt from dist/age-pq.cjs)', async () => {
+    const age = await bundle();
+    const e = new age.Encrypter();
+    e.setPassphrase('correct horse');
+    e.setScryptWorkFactor(10);
+    const file = await e.encrypt('secret');
+    const d = new pkg.Decrypter();
+    d.addPassphrase('correct horse');
+    expect(await d.decrypt(file, 'text')).toBe('secret');
+    const back = new age.Decrypter();
+    back.addPassphrase('correct horse');
+    expect(await back.decrypt(file, 'text')).toBe('secret');
+  });
+});
+
+describe('what opening a ring loads', () => {
+  /** A project whose ring has one recipient; returns the env that selects its identity. */
+  async function ring(d: string, kind: 'x25519' | 'pq' | 'ssh-ed25519' | 'ssh-rsa'): Promise<Record<string, string>> {
+    const key = generateKey();
+    writeFileSync(join(d, 'secret.key'), key + '\n', { mode: 0o600 });
+    writeFileSync(join(d, 'config.enc'), new Fernet(key).encrypt(JSON.stringify({ a: 'b' })) + '\n');
+    let recipient: string;
+    let env: Record<string, string>;
+    if (kind === 'x25519' || kind === 'pq') {
+      const id = kind === 'pq' ? await pkg.generateHybridIdentity() : await pkg.generateX25519Identity();
+      recipient = await pkg.identityToRecipient(id);
+      env = { FERNET_CONFIG_IDENTITY: id };
+    } else {
+      const file = join(d, 'id');
+      const type = kind.slice(4);
+      const r = spawnSync('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-f', file], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      recipient = `${file}.pub`;
+      env = { FERNET_CONFIG_IDENTITY_FILE: file };
+    }
+    const added = runCli(['recipients', 'add', 'me', recipient], { cwd: d, env: { HOME: d } });
+    expect(added.status, added.stderr).toBe(0);
+    rmSync(join(d, 'secret.key'));
+    return env;
+  }
+
+  it.each([
+    ['x25519', []],
+    ['ssh-rsa', []],
+    ['ssh-ed25519', ['age-ed25519.cjs']],
+    ['pq', ['age-pq.cjs']],
+  ] as const)('fcfg get through a %s ring opens dist/age.cjs and only %j besides', async (kind, extra) => {
+    if (!HAVE_STRACE) return void console.warn('skipped: no strace');
+    const d = fresh();
+    const env = await ring(d, kind);
+    const out = join(d, 'trace.txt');
+    mkdirSync(join(d, 'home'));
+    const r = spawnSync('strace', ['-f', '-e', 'trace=openat', '-o', out, process.execPath, CLI, 'get', 'config.enc', 'a'], {
+      cwd: d,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', HOME: join(d, 'home'), ...env },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('b');
+    const opened = new Set(readFileSync(out, 'utf8').match(/dist\/age[\w-]*\.[cm]?js/g));
+    expect([...opened].sort()).toEqual(['dist/age.cjs', ...extra.map((f) => `dist/${f}`)].sort());
+  });
+});
