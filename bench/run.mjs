@@ -56,9 +56,13 @@ function cell(size, { median, sustained }) {
  */
 async function benchOursAndCeiling() {
   const worker = fork(fileURLToPath(new URL('throughput-worker.mjs', import.meta.url)), ['--worker'], { stdio: 'inherit' });
+  const exited = once(worker, 'exit').then(() => {
+    throw new Error('the throughput worker exited');
+  });
+  exited.catch(() => {}); // it exits at the end too, when nothing waits for it any more
   const ask = async (message) => {
     worker.send(message);
-    const [reply] = await Promise.race([once(worker, 'message'), once(worker, 'exit').then(() => { throw new Error('the throughput worker exited'); })]);
+    const [reply] = await Promise.race([once(worker, 'message'), exited]);
     return reply.result;
   };
   const ours = {};
