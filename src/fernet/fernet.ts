@@ -66,7 +66,7 @@ function randomIv(): Buffer {
  * Raw tokens up to SCRATCH_LIMIT bytes are built (encrypt) and decoded (decrypt) in one buffer reused from
  * call to call, instead of a fresh buffer of the token's size each time. Node hands large buffers out of
  * malloc and frees them only when V8 next collects; at 64 KiB and 1 MiB that churn (page faults, heap
- * trims, GC triggered by external memory) cost as much as the AES and HMAC passes themselves. Every
+ * trims, GC triggered by external memory) was a large part of what a call cost beyond AES and HMAC. Every
  * operation here is synchronous and calls no outside code, so one buffer per process is never shared by
  * two calls in flight. It is held weakly: a process that stops encrypting gives it back at the next full
  * GC. It only ever holds raw tokens (version, time, IV, ciphertext, MAC): encrypt overwrites every
