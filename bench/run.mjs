@@ -3,23 +3,37 @@
 //
 // Writes the table to stdout and, as markdown, to bench/results.md. Not a test: nothing here asserts.
 //
-//   node bench/run.mjs [--quick]     (--quick: shorter runs, for checking the script itself)
+//   node bench/run.mjs [--quick] [--throughput]
+//     --quick       shorter runs, for checking the script itself
+//     --throughput  only our core against the OpenSSL ceiling; prints, writes no file, runs no other bench
+//
+// Every rate is work over the CPU time of the process that did it (user + system, all its threads):
+// on a shared machine, wall time measures the other users' load. Garbage collection, V8's helper
+// threads and page faults are all CPU time of ours, so nothing we cause is left out.
 
-import { spawnSync } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Fernet, generateKey } from '../dist/src/index.js';
 import { machineName, markdownTable, textTable } from './report.mjs';
+import { measure } from './throughput-worker.mjs';
 
 const require = createRequire(import.meta.url);
 const fernetNpm = require('fernet');
 
 const QUICK = process.argv.includes('--quick');
+const THROUGHPUT_ONLY = process.argv.includes('--throughput');
 const SIZES = [1024, 64 * 1024, 1024 * 1024];
 /** Seconds of measurement per (implementation, size, operation) cell, after a warm-up of 15 % of that. */
 const SECONDS = QUICK ? 0.3 : 1.5;
+/**
+ * Our cells are measured in ROUNDS parts, each right after an `openssl speed` run of the same primitives
+ * at the same size, so the ceiling and our rate share the machine's state of the moment.
+ */
+const ROUNDS = QUICK ? 1 : 3;
 const PYTHON = process.env.FERNET_CONFIG_PYTHON || 'python3';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 
@@ -27,37 +41,6 @@ const HERE = fileURLToPath(new URL('.', import.meta.url));
 // Measuring
 
 const clock = () => Number(process.hrtime.bigint()) / 1e9;
-let sink = 0; // consumed results, so nothing can be optimized away
-
-/**
- * Operations per second, two ways. Warm up (JIT, allocator, caches), pick a batch size that takes about
- * 25 ms, then time batches until the budget is spent. `median`: the median batch, which skips a stray GC
- * pause (the cost of one call). `sustained`: every operation of the measuring phase over its whole time,
- * garbage collection and all (what a program encrypting one config after another pays).
- */
-function measure(fn, seconds = SECONDS) {
-  const warmEnd = clock() + seconds * 0.15;
-  do sink += fn().length;
-  while (clock() < warmEnd);
-  let n = 1;
-  for (;;) {
-    const t = clock();
-    for (let i = 0; i < n; i++) sink += fn().length;
-    if (clock() - t >= 0.025) break;
-    n *= 2;
-  }
-  const rates = [];
-  const start = clock();
-  const end = start + seconds;
-  while (clock() < end || rates.length < 5) {
-    const t = clock();
-    for (let i = 0; i < n; i++) sink += fn().length;
-    rates.push(n / (clock() - t));
-  }
-  const sustained = (rates.length * n) / (clock() - start);
-  rates.sort((a, b) => a - b);
-  return { median: rates[rates.length >> 1], sustained };
-}
 
 function cell(size, { median, sustained }) {
   return { opsPerSec: median, usPerOp: 1e6 / median, bytesPerSec: median * size, sustainedBytesPerSec: sustained * size };
@@ -66,19 +49,42 @@ function cell(size, { median, sustained }) {
 // ---------------------------------------------------------------------------------------------------
 // The implementations
 
-function benchOurs() {
-  const f = new Fernet(generateKey());
-  const out = {};
+/**
+ * Our core, each cell in ROUNDS rounds, each right after an OpenSSL ceiling run for its size and operation,
+ * then node:crypto alone at that cell: `{ ours, alone, ceiling }`, measured in the same minutes. The
+ * measuring runs in a worker process (bench/throughput-worker.mjs says why).
+ */
+async function benchOursAndCeiling() {
+  const worker = fork(fileURLToPath(new URL('throughput-worker.mjs', import.meta.url)), ['--worker'], { stdio: 'inherit' });
+  const exited = once(worker, 'exit').then(() => {
+    throw new Error('the throughput worker exited');
+  });
+  exited.catch(() => {}); // it exits at the end too, when nothing waits for it any more
+  const ask = async (message) => {
+    worker.send(message);
+    const [reply] = await Promise.race([once(worker, 'message'), exited]);
+    return reply.result;
+  };
+  const ours = {};
+  const alone = {};
+  const ceiling = opensslVersion();
   for (const size of SIZES) {
-    const data = randomBytes(size);
-    const token = f.encrypt(data);
-    if (!f.decrypt(token).equals(data)) throw new Error('ours: round trip failed');
-    out[size] = {
-      encrypt: cell(size, measure(() => f.encrypt(data))),
-      decrypt: cell(size, measure(() => f.decrypt(token))),
-    };
+    ours[size] = {};
+    alone[size] = {};
+    for (const op of ['encrypt', 'decrypt']) {
+      const runs = [];
+      let result;
+      for (let round = 0; round < ROUNDS; round++) {
+        if (!ceiling.error) runs.push(ceilingRun(size, op));
+        result = await ask({ kind: 'ours', size, op, seconds: SECONDS / ROUNDS, total: SECONDS, last: round === ROUNDS - 1 });
+      }
+      ours[size][op] = cell(size, result);
+      alone[size][op] = cell(size, await ask({ kind: 'alone', size, op, seconds: SECONDS, total: SECONDS, last: true }));
+      if (!ceiling.error) addCeiling(ceiling, size, op, runs);
+    }
   }
-  return out;
+  worker.disconnect();
+  return { ours, alone, ceiling };
 }
 
 function benchFernetNpm() {
@@ -90,8 +96,8 @@ function benchFernetNpm() {
     const token = new fernetNpm.Token({ secret, ttl: 0 }).encode(text);
     if (new fernetNpm.Token({ secret, ttl: 0, token }).decode() !== text) throw new Error('fernet npm: round trip failed');
     out[size] = {
-      encrypt: cell(size, measure(() => new fernetNpm.Token({ secret, ttl: 0 }).encode(text))),
-      decrypt: cell(size, measure(() => new fernetNpm.Token({ secret, ttl: 0, token }).decode())),
+      encrypt: cell(size, measure(() => new fernetNpm.Token({ secret, ttl: 0 }).encode(text), SECONDS)),
+      decrypt: cell(size, measure(() => new fernetNpm.Token({ secret, ttl: 0, token }).decode(), SECONDS)),
     };
   }
   return out;
@@ -111,9 +117,12 @@ function benchPython() {
   return out;
 }
 
-/** bytes/second of one `openssl speed` run on buffers of `size` bytes, or undefined. */
+/**
+ * bytes/second of one `openssl speed` run on buffers of `size` bytes, or undefined. Without `-elapsed`,
+ * openssl times its own user CPU time, as we time ours.
+ */
 function opensslSpeed(args, size) {
-  const r = spawnSync('openssl', ['speed', '-elapsed', '-seconds', '1', '-mr', '-bytes', String(size), ...args], {
+  const r = spawnSync('openssl', ['speed', '-seconds', '1', '-mr', '-bytes', String(size), ...args], {
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -124,26 +133,39 @@ function opensslSpeed(args, size) {
   return value && Number.isFinite(value) ? value : undefined;
 }
 
-/**
- * The Fernet ceiling: AES-128-CBC and HMAC-SHA256 over the same bytes, one after the other, with no
- * other cost (no base64, no allocation): 1 / (1/aes + 1/hmac) bytes per second. Decryption uses
- * OpenSSL's CBC-decrypt speed, which is far higher since CBC decryption runs blocks in parallel.
- */
-function benchCeiling() {
+function opensslVersion() {
   const version = spawnSync('openssl', ['version'], { encoding: 'utf8' });
   if (version.error || version.status !== 0) return { error: 'openssl not found' };
-  const out = { version: version.stdout.trim().split(' (')[0], parts: {} };
-  for (const size of SIZES) {
-    const aesEnc = opensslSpeed(['-evp', 'aes-128-cbc'], size);
-    const aesDec = opensslSpeed(['-decrypt', '-evp', 'aes-128-cbc'], size) ?? aesEnc;
-    // HMAC-SHA256 itself where this openssl can time it; plain SHA-256 runs at practically the same speed.
-    const hmac = opensslSpeed(['-hmac', 'sha256'], size) ?? opensslSpeed(['-evp', 'sha256'], size);
-    if (!aesEnc || !hmac) return { error: 'openssl speed failed' };
-    const limit = (aes) => 1 / (1 / aes + 1 / hmac);
-    out.parts[size] = { aesEnc, aesDec, hmac };
-    out[size] = { encrypt: { bytesPerSec: limit(aesEnc) }, decrypt: { bytesPerSec: limit(aesDec) } };
+  return { version: version.stdout.trim().split(' (')[0], parts: {} };
+}
+
+/** One run of the two primitives Fernet's `op` makes at `size`: { aes, hmac } in bytes per second. */
+function ceilingRun(size, op) {
+  const aes =
+    op === 'decrypt'
+      ? opensslSpeed(['-decrypt', '-evp', 'aes-128-cbc'], size) ?? opensslSpeed(['-evp', 'aes-128-cbc'], size)
+      : opensslSpeed(['-evp', 'aes-128-cbc'], size);
+  // HMAC-SHA256 itself where this openssl can time it; plain SHA-256 runs at practically the same speed.
+  const hmac = opensslSpeed(['-hmac', 'sha256'], size) ?? opensslSpeed(['-evp', 'sha256'], size);
+  return { aes, hmac };
+}
+
+/**
+ * The Fernet ceiling: AES-128-CBC and HMAC-SHA256 over the same bytes, one after the other, with no
+ * other cost (no base64, no allocation): 1 / (1/aes + 1/hmac) bytes per second, from the median of the
+ * runs interleaved with ours. Decryption uses OpenSSL's CBC-decrypt speed, which is far higher since
+ * CBC decryption runs blocks in parallel.
+ */
+function addCeiling(ceiling, size, op, runs) {
+  const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+  const aes = median(runs.map((r) => r.aes).filter(Boolean));
+  const hmac = median(runs.map((r) => r.hmac).filter(Boolean));
+  if (!aes || !hmac) {
+    ceiling.error = 'openssl speed failed';
+    return;
   }
-  return out;
+  (ceiling.parts[size] ??= {})[op] = { aes, hmac };
+  (ceiling[size] ??= {})[op] = { bytesPerSec: 1 / (1 / aes + 1 / hmac) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -186,16 +208,21 @@ function table(r) {
 
 /** The sustained rates beside the medians: what a long run really gets, GC pauses included. */
 function sustainedTable(r) {
-  const head = ['Size', 'Op', 'ours MB/s', 'fernet npm MB/s', 'Python MB/s', 'ceiling MB/s', 'ours % of ceiling', 'ours sustained / median'];
+  const head = [
+    'Size', 'Op',
+    'ours MB/s', 'node:crypto alone MB/s', 'fernet npm MB/s', 'Python MB/s', 'ceiling MB/s',
+    'ours % of ceiling', 'node:crypto alone % of ceiling', 'ours sustained / median',
+  ];
   const rows = [];
   for (const size of SIZES) {
     for (const op of ['encrypt', 'decrypt']) {
       const o = r.ours[size][op];
+      const a = r.alone[size][op];
       const c = r.ceiling[size]?.[op]?.bytesPerSec;
       rows.push([
         sizeName(size), op,
-        mb(o.sustainedBytesPerSec), mb(r.npm[size]?.[op]?.sustainedBytesPerSec), mb(r.python[size]?.[op]?.sustainedBytesPerSec), mb(c),
-        pct(o.sustainedBytesPerSec, c), pct(o.sustainedBytesPerSec, o.bytesPerSec),
+        mb(o.sustainedBytesPerSec), mb(a.sustainedBytesPerSec), mb(r.npm[size]?.[op]?.sustainedBytesPerSec), mb(r.python[size]?.[op]?.sustainedBytesPerSec), mb(c),
+        pct(o.sustainedBytesPerSec, c), pct(a.sustainedBytesPerSec, c), pct(o.sustainedBytesPerSec, o.bytesPerSec),
       ]);
     }
   }
@@ -230,15 +257,14 @@ function targets(r) {
 
 const started = clock();
 const step = (what) => process.stderr.write(`${what}…\n`);
-step('our core');
-const ours = benchOurs();
-step('fernet npm package');
-const npm = benchFernetNpm();
-step(`Python cryptography (${PYTHON})`);
-const python = benchPython();
-step('OpenSSL ceiling (openssl speed)');
-const ceiling = benchCeiling();
-const results = { ours, npm, python, ceiling };
+step('our core, interleaved with the OpenSSL ceiling (openssl speed)');
+const { ours, alone, ceiling } = await benchOursAndCeiling();
+const skipped = { error: 'not measured (--throughput)' };
+if (!THROUGHPUT_ONLY) step('fernet npm package');
+const npm = THROUGHPUT_ONLY ? skipped : benchFernetNpm();
+if (!THROUGHPUT_ONLY) step(`Python cryptography (${PYTHON})`);
+const python = THROUGHPUT_ONLY ? skipped : benchPython();
+const results = { ours, alone, npm, python, ceiling };
 
 const npmVersion = require('fernet/package.json').version;
 const machine = machineName();
@@ -253,14 +279,14 @@ const sustained = sustainedTable(results);
 const goals = targets(results);
 
 const notes = [
-  'MB/s is 10^6 bytes of plaintext per second; µs/op is the time of one encrypt or decrypt call (median of ~25 ms batches).',
+  'MB/s is 10^6 bytes of plaintext per CPU second of the process that did the work (user + system, all threads: GC, page faults and V8 helper threads count, other users of the machine do not); µs/op is the CPU time of one encrypt or decrypt call (median of ~25 ms batches).',
   'Ours and Python encrypt random bytes; the `fernet` npm package only takes text, so it gets ASCII text of the same length.',
-  'Ceiling: `openssl speed -elapsed -bytes <size>` for AES-128-CBC (encrypt, and `-decrypt`) and HMAC-SHA256, combined as 1 / (1/AES + 1/HMAC): the two passes Fernet must make over the data, with no base64, allocation or call overhead.',
+  `Ceiling: \`openssl speed -bytes <size>\` (its own CPU time) for AES-128-CBC (encrypt, and \`-decrypt\`) and HMAC-SHA256, combined as 1 / (1/AES + 1/HMAC): the two passes Fernet must make over the data, with no base64, allocation or call overhead. Measured in ${ROUNDS} runs interleaved with ours for each cell (median), so both see the machine in the same minutes.`,
 ];
-if (ceiling.parts) {
-  const p = ceiling.parts[1024 * 1024];
+const big = ceiling.parts?.[1024 * 1024];
+if (big?.encrypt && big?.decrypt) {
   notes.push(
-    `OpenSSL at 1 MiB: AES-128-CBC encrypt ${mb(p.aesEnc)} MB/s, decrypt ${mb(p.aesDec)} MB/s, HMAC-SHA256 ${mb(p.hmac)} MB/s.`,
+    `OpenSSL at 1 MiB: AES-128-CBC encrypt ${mb(big.encrypt.aes)} MB/s, decrypt ${mb(big.decrypt.aes)} MB/s, HMAC-SHA256 ${mb(big.encrypt.hmac)} MB/s.`,
   );
 }
 
@@ -275,7 +301,7 @@ const markdown = [
   '',
   '## Sustained throughput',
   '',
-  'Every operation of the measuring phase (1.5 s per cell) over its whole time, garbage collection included.',
+  `Every operation of the measuring phase (${SECONDS} s of CPU time per cell) over its whole time, garbage collection included.`,
   '',
   markdownTable(sustained.head, sustained.rows, 2),
   '',
@@ -286,7 +312,7 @@ const markdown = [
   markdownTable(['Target', 'Measured', 'Status'], goals, 2),
   '',
 ].join('\n');
-writeFileSync(new URL('results.md', import.meta.url), markdown);
+if (!THROUGHPUT_ONLY) writeFileSync(new URL('results.md', import.meta.url), markdown);
 
 console.log(`\n${machine}\n${versions.join('\n')}\n`);
 console.log(textTable(head, rows, 2));
@@ -294,8 +320,8 @@ console.log('\nSustained (all operations over all time, GC included):\n');
 console.log(textTable(sustained.head, sustained.rows, 2));
 console.log('');
 for (const [what, value, verdict] of goals) console.log(`${verdict.padEnd(6)}  ${what}: ${value}`);
-console.log(`\n(${(clock() - started).toFixed(0)} s; markdown written to bench/results.md)`);
-if (sink === -1) console.log(''); // keep `sink` observable
+console.log(`\n(${(clock() - started).toFixed(0)} s${THROUGHPUT_ONLY ? '' : '; markdown written to bench/results.md'})`);
+if (THROUGHPUT_ONLY) process.exit();
 
 // The boot benchmark (issue 5) times whole processes rather than operations: its own script and process.
 const boot = spawnSync(process.execPath, [fileURLToPath(new URL('boot.mjs', import.meta.url)), ...(QUICK ? ['--quick'] : [])], { stdio: 'inherit' });

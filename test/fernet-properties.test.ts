@@ -174,3 +174,43 @@ describe('every corruption is InvalidToken', () => {
     );
   });
 });
+
+/**
+ * Tokens up to a few MiB are built and decoded in one scratch buffer reused from call to call, larger ones
+ * in place in a buffer of their own: neither may ever write a caller's buffer or hand out memory that a
+ * later call overwrites. Sizes: small, the benchmark's 64 KiB and 1 MiB, and 5 MiB (past the scratch).
+ */
+describe('buffers: callers keep theirs, results stay theirs', () => {
+  const sizes = [0, 1000, 64 * 1024, 1 << 20, 5 << 20];
+  const bytes = (n: number, seed: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
+
+  it.each(sizes)('%i bytes: decrypting token bytes twice leaves them unchanged, and the first plaintext intact', (size) => {
+    const data = bytes(size, 7);
+    const dataCopy = Buffer.from(data);
+    const tokenBytes = Buffer.from(fernet.encrypt(data), 'latin1');
+    expect(data.equals(dataCopy)).toBe(true);
+    const tokenCopy = Buffer.from(tokenBytes);
+    const first = fernet.decrypt(tokenBytes);
+    const second = fernet.decrypt(tokenBytes);
+    expect(tokenBytes.equals(tokenCopy)).toBe(true);
+    expect(first.equals(data)).toBe(true);
+    expect(second.equals(data)).toBe(true);
+    // Other work in between (another size, another key, a ring) must not reach the plaintexts handed out.
+    const other = bytes(size + 17, 99);
+    expect(ring.decrypt(ring.encrypt(other)).equals(other)).toBe(true);
+    fernet.extractTimestamp(fernet.encrypt(other));
+    expect(first.equals(data)).toBe(true);
+    expect(second.equals(data)).toBe(true);
+    expect(first.buffer === second.buffer && first.length > 0).toBe(false);
+  });
+
+  it.each(sizes)('%i bytes: a flipped bit at the start, middle or end of the ciphertext, or in the MAC, is InvalidToken', (size) => {
+    const raw = decode(fernet.encrypt(bytes(size, 3)));
+    const macStart = raw.length - 32;
+    for (const at of [25, 25 + ((macStart - 25) >> 1), macStart - 1, macStart, raw.length - 1]) {
+      const bad = Buffer.from(raw);
+      bad[at]! ^= 0x01;
+      expect(rejectedEverywhere(encode(bad))).toBe(true);
+    }
+  });
+});

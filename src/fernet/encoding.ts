@@ -65,8 +65,10 @@ export function base64UrlDecodedLength(input: string, first?: (head: Buffer) => 
  * instead of a per-character regex (slow on megabyte tokens) we rely on this: every skipped character
  * shortens the output, so the decoded length must be exactly what the input length promises; and `+`/`/`
  * are ruled out with two memchr-speed scans.
+ *
+ * `alloc` supplies the buffer of the decoded length (default: a new one); Fernet passes a reused scratch.
  */
-export function decodeBase64Url(input: string): Buffer | undefined {
+export function decodeBase64Url(input: string, alloc: (length: number) => Buffer = Buffer.allocUnsafe): Buffer | undefined {
   let s = input.trim();
   let end = s.length;
   if (end > 0 && s.charCodeAt(end - 1) === 61 /* = */) {
@@ -79,7 +81,8 @@ export function decodeBase64Url(input: string): Buffer | undefined {
   const n = s.length;
   if (n % 4 === 1) return undefined;
   if (s.indexOf('+') !== -1 || s.indexOf('/') !== -1 || s.indexOf('=') !== -1) return undefined;
-  const out = Buffer.from(s, 'base64url');
-  if (out.length !== Math.floor((n * 3) / 4)) return undefined;
-  return out;
+  const length = Math.floor((n * 3) / 4);
+  const out = alloc(length);
+  // Every skipped character shortens what is written, so the count must come out exact.
+  return out.write(s, 0, length, 'base64url') === length ? out : undefined;
 }
