@@ -149,7 +149,7 @@ describe('encrypt', () => {
     expect(r.stderr).toContain('[ERR_CONFIG_VALIDATION]');
     expect(r.stderr).toContain('\n  password: must be one of "a", "b"\n');
     expect(r.stderr).toContain('\n  port: must be integer\n');
-    expect(r.stderr).toContain("must have required property 'host'");
+    expect(r.stderr).toContain('must have required property "host"');
     expect(r.stderr).not.toContain(SECRET);
     expect(existsSync(join(d, 'c.enc'))).toBe(false);
   });

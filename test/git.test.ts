@@ -90,7 +90,7 @@ describe('git-setup', () => {
       if (stage[0] === 'commit') git(d, stage);
       const r = cli(d, ['git-setup', '--undo']);
       expect(r.status).toBe(0);
-      expect(r.stderr).toContain('kept *.enc diff=fernet-config merge=fernet-config (it is committed or staged');
+      expect(r.stderr).toContain('  kept: *.enc diff=fernet-config merge=fernet-config in .gitattributes (it is committed or staged');
       expect(readFileSync(join(d, '.gitattributes'), 'utf8')).toBe(attrs);
       // The local drivers are gone all the same, and so is the record: a second --undo changes nothing.
       expect(git(d, ['config', '--local', '--get-regexp', 'fernet-config'], true).stdout).toBe('');

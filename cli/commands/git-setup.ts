@@ -21,7 +21,7 @@ export default async function gitSetup(flags: Flags): Promise<number> {
     if (flags.schema !== undefined || flags.keyFile !== undefined || flags.keyCommand !== undefined || flags.command !== undefined) {
       throw new UsageError('--undo takes no other options');
     }
-    for (const c of undoGit(top)) info(`  ${c.changed ? 'removed' : 'not set'}: ${c.what}`);
+    for (const c of undoGit(top)) info(`  ${c.outcome ?? (c.changed ? 'removed' : 'not set')}: ${c.what}`);
     info(`git integration removed from ${top}`);
     return 0;
   }

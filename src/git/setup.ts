@@ -32,6 +32,8 @@ export interface SetupOptions {
 export interface SetupChange {
   what: string;
   changed: boolean;
+  /** What happened, where "changed"/"not set" would not say it (a line deliberately kept). */
+  outcome?: 'kept';
 }
 
 /** The config values git-setup writes. */
@@ -82,7 +84,7 @@ export function undoGit(top: string): SetupChange[] {
       // Once the line is in git's index it belongs to the team, not to this clone: removing it here would
       // turn git-setup --undo into a change everyone gets on their next pull. Without the local driver
       // config git ignores the attribute, so keeping it is harmless.
-      changes.push({ what: `.gitattributes: kept ${ATTRIBUTES_LINE} (it is committed or staged; remove it in a commit if the whole team stops using fernet-config)`, changed: false });
+      changes.push({ what: `${ATTRIBUTES_LINE} in .gitattributes (it is committed or staged; remove it in a commit if the whole team stops using fernet-config)`, changed: false, outcome: 'kept' });
     } else if (text !== undefined && hasOurLine(text)) {
       const rest = removeOurLines(text);
       if (record === 'created' && rest.trim() === '') {
@@ -91,15 +93,15 @@ export function undoGit(top: string): SetupChange[] {
         } catch (e) {
           throw fileError(e, attributes);
         }
-        changes.push({ what: '.gitattributes (created by git-setup, now empty): removed', changed: true });
+        changes.push({ what: '.gitattributes (git-setup created it, and nothing else is in it)', changed: true });
       } else {
         writeFileAtomic(attributes, rest, { mode: 0o644 });
-        changes.push({ what: `.gitattributes: removed ${ATTRIBUTES_LINE}`, changed: true });
+        changes.push({ what: `${ATTRIBUTES_LINE} from .gitattributes`, changed: true });
       }
     }
   } else {
     const text = readTextIfExists(attributes);
-    if (text !== undefined && hasOurLine(text)) changes.push({ what: `.gitattributes: kept ${ATTRIBUTES_LINE} (it was there before git-setup)`, changed: false });
+    if (text !== undefined && hasOurLine(text)) changes.push({ what: `${ATTRIBUTES_LINE} in .gitattributes (it was there before git-setup)`, changed: false, outcome: 'kept' });
   }
   localConfigUnset(top, RECORD_KEY);
   if (localConfigKeys(top, `${DRIVER}.`).length === 0) localConfigRemoveSection(top, DRIVER);

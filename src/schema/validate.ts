@@ -75,7 +75,10 @@ export function toIssues(errors: readonly SchemaErrorLike[] | null | undefined, 
       message = `a value inside this sensitive field ${message}`;
       path = owner;
     } else if (e.keyword === 'additionalProperties' && typeof e.params.additionalProperty === 'string' && owner === undefined) {
-      message = `must NOT have additional property "${e.params.additionalProperty}"`;
+      message = `must NOT have additional property ${JSON.stringify(e.params.additionalProperty)}`;
+    } else if (e.keyword === 'required' && typeof e.params.missingProperty === 'string') {
+      // ajv quotes this name with '...', the additional-property one above with "...": one style, JSON's.
+      message = `must have required property ${JSON.stringify(e.params.missingProperty)}`;
     } else if (e.keyword === 'enum' || e.keyword === 'const') {
       message = allowedValuesMessage(e, owner !== undefined) ?? message;
     }
