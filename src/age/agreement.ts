@@ -1,18 +1,15 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { FileNotFound } from '../errors.js';
-import { fileError } from '../fs/errors.js';
+import { MAX_RING_FILE_BYTES, readRegularFileIfExists } from '../fs/read.js';
 import { compareRing } from './header.js';
 import { readRecipientsFile, recipientsPathFor, ringTarget, unusedRecipientsFile, type RecipientsFile } from './recipients-file.js';
 
 /** The bytes of a `.age` key ring. */
 export function readRingBytes(ring: string): Uint8Array {
-  try {
-    return readFileSync(ring);
-  } catch (e) {
-    const err = fileError(e, `key ring ${ring}`);
-    if (err instanceof FileNotFound) throw new FileNotFound(`key ring ${ring} does not exist`, { cause: e, hint: 'create it with `fcfg recipients add NAME RECIPIENT`' });
-    throw err;
-  }
+  // readRegularFile: a FIFO or device named like a ring is refused at once instead of blocking.
+  const bytes = readRegularFileIfExists(ring, `key ring ${ring}`, MAX_RING_FILE_BYTES);
+  if (bytes === undefined) throw new FileNotFound(`key ring ${ring} does not exist`, { hint: 'create it with `fcfg recipients add NAME RECIPIENT`' });
+  return bytes;
 }
 
 /**

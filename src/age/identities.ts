@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Identity } from 'age-encryption';
 import { FileNotFound, InvalidIdentity, PassphraseRequired } from '../errors.js';
-import { fileError } from '../fs/errors.js';
-import { isFile } from '../fs/read.js';
+import { isFile, MAX_KEY_FILE_BYTES, readRegularFileIfExists } from '../fs/read.js';
 import { ageLib } from './lib.js';
 import { ENV_IDENTITY, ENV_IDENTITY_FILE, type AgeKeyOptions } from './select.js';
 
@@ -52,13 +50,10 @@ export function defaultIdentityFiles(home: string): string[] {
 
 function readSource(source: IdentitySource): string {
   if (source.text !== undefined) return source.text;
-  try {
-    return readFileSync(source.path!, 'utf8');
-  } catch (e) {
-    const err = fileError(e, `identity file ${source.label}`);
-    if (err instanceof FileNotFound) throw new FileNotFound(`identity file ${source.label} does not exist`, { cause: e, hint: 'create one with `fcfg identity new PATH`' });
-    throw err;
-  }
+  // readRegularFile: a FIFO (say `--identity <(pass show ...)`) is refused at once instead of blocking.
+  const bytes = readRegularFileIfExists(source.path!, `identity file ${source.label}`, MAX_KEY_FILE_BYTES);
+  if (bytes === undefined) throw new FileNotFound(`identity file ${source.label} does not exist`, { hint: 'create one with `fcfg identity new PATH`' });
+  return bytes.toString('utf8');
 }
 
 /**

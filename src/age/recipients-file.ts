@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { lstatSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InvalidRecipient } from '../errors.js';
-import { fileError } from '../fs/errors.js';
-import { FileNotFound } from '../errors.js';
+import { MAX_KEY_FILE_BYTES, readRegularFileIfExists } from '../fs/read.js';
 import { parseSshRecipient } from './ssh.js';
 
 /**
@@ -167,15 +166,9 @@ export function parseRecipientsFile(text: string, source: string): RecipientsFil
 }
 
 export function readRecipientsFile(path: string): RecipientsFile | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const err = fileError(e, `recipients file ${path}`);
-    if (err instanceof FileNotFound) return undefined;
-    throw err;
-  }
-  return parseRecipientsFile(text, `recipients file ${path}`);
+  const bytes = readRegularFileIfExists(path, `recipients file ${path}`, MAX_KEY_FILE_BYTES);
+  if (bytes === undefined) return undefined;
+  return parseRecipientsFile(bytes.toString('utf8'), `recipients file ${path}`);
 }
 
 export function shortHash(data: string | Uint8Array): string {

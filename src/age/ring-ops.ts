@@ -4,7 +4,7 @@ import { openToken, plaintextToText, readToken } from '../config/file.js';
 import { FileNotFound, InvalidRecipient, RecipientError, RevokeIncomplete, RingMismatch, UsageError } from '../errors.js';
 import { generateKey } from '../fernet/key.js';
 import { writeFileAtomic } from '../fs/atomic.js';
-import { fileError } from '../fs/errors.js';
+import { MAX_KEY_FILE_BYTES, MAX_RING_FILE_BYTES, readRegularFile, readRegularFileIfExists } from '../fs/read.js';
 import { withLock, type LockOptions } from '../fs/lock.js';
 import { readKeyFile, resolveKeyRing, type KeyOptions } from '../keys/resolve.js';
 import { KeyRing, formatKeyFile } from '../keys/ring.js';
@@ -95,9 +95,8 @@ export function recipientsFromArgument(arg: string): { kind: RecipientKind; reci
   if (/^(age1|ssh-|ecdsa-|sk-|AGE-SECRET-KEY-)/.test(trimmed)) return [normalizeRecipient(trimmed)];
   let text: string;
   try {
-    text = readFileSync(arg, 'utf8');
-  } catch (e) {
-    const err = fileError(e, `recipient file ${arg}`);
+    text = readRegularFile(arg, `recipient file ${arg}`, MAX_KEY_FILE_BYTES).data.toString('utf8');
+  } catch (err) {
     if (err instanceof FileNotFound) {
       throw new InvalidRecipient('RECIPIENT is neither a recipient nor an existing file (expected age1..., age1pq1..., ssh-ed25519 AAAA..., ssh-rsa AAAA... or a .pub file)');
     }
@@ -135,7 +134,7 @@ async function encryptRing(keys: readonly string[], entries: readonly RecipientE
 /** Writes the ring, then the recipients file recording it; remembers the ring for this process. Returns the ring's bytes. */
 async function writeRing(ring: string, keys: readonly string[], entries: readonly RecipientEntry[]): Promise<Uint8Array> {
   const bytes = await encryptRing(keys, entries);
-  const previous = existsSync(ring) ? readFileSync(ring) : undefined;
+  const previous = readRegularFileIfExists(ring, `key ring ${ring}`, MAX_RING_FILE_BYTES);
   // Both are meant to be committed: 0644 for new files (the ring is encrypted), existing modes kept.
   writeFileAtomic(ring, bytes, { mode: 0o644, label: `key ring ${ring}` });
   try {

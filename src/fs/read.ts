@@ -1,11 +1,16 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
-import { FileAccessError } from '../errors.js';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
+import { FileAccessError, FileNotFound } from '../errors.js';
 import { danglingLinkError, fileError } from './errors.js';
 
 /** Largest config (token) file read, in bytes: 64 MiB, far above any config, far below a mistaken disk image. */
 export const MAX_CONFIG_FILE_BYTES = 64 * 1024 * 1024;
 /** Largest key file read, in bytes: 1 MiB holds over 20 000 keys. */
 export const MAX_KEY_FILE_BYTES = 1024 * 1024;
+/**
+ * Largest `.age` key ring read, in bytes: a full key file plus a header for hundreds of recipients
+ * (a post-quantum stanza is about 1.6 KB).
+ */
+export const MAX_RING_FILE_BYTES = 4 * 1024 * 1024;
 
 export interface CheckedRead {
   data: Buffer;
@@ -54,6 +59,24 @@ export function readRegularFile(path: string, label: string, maxBytes: number): 
     throw fileError(e, label);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** readRegularFile's bytes, or undefined when nothing exists at `path` (a dangling link is still an error). */
+export function readRegularFileIfExists(path: string, label: string, maxBytes: number): Buffer | undefined {
+  try {
+    return readRegularFile(path, label, maxBytes).data;
+  } catch (e) {
+    if (e instanceof FileNotFound && !isDanglingLink(path)) return undefined;
+    throw e;
+  }
+}
+
+function isDanglingLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 
