@@ -134,6 +134,8 @@ describe('read-only files are left alone', () => {
     ['unset', 'config.enc', 0o400, ['unset', 'config.enc', 'a']],
     ['rotate', 'config.enc', 0o444, ['rotate', 'config.enc']],
     ['keygen --add', 'secret.key', 0o400, ['keygen', '--add']],
+    // --force keeps a backup first: refused, it must not leave one behind (the directory check below).
+    ['keygen --force', 'secret.key', 0o400, ['keygen', '--force']],
   ])('%s refuses a %s of mode %s, changes nothing, and works once it is writable', (_name, file, mode, args) => {
     const d = fresh();
     const { keys } = makeKeyFile(d, 'secret.key', 2);

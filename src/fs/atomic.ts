@@ -193,13 +193,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
     if (options.keepMode !== false) mode = st.mode & 0o7777;
     owner = { uid: st.uid, gid: st.gid };
     checkOwnerKeepable(st, target, label);
-    // Replacing goes through the directory, so a file without write permission would be rewritten all the
-    // same; its mode says the owner wants it left alone, and that is honoured.
-    if (isReadOnly(st)) {
-      throw new FileAccessError(`${label} is read-only (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}); it is not replaced`, {
-        hint: `if the change is intended, make it writable first (chmod u+w ${path})`,
-      });
-    }
+    refuseReadOnly(st, path, label);
     if (st.nlink > 1) {
       const others = st.nlink - 1;
       options.onWarning?.(`${label} has ${others} other hard link${others === 1 ? '' : 's'}; the new content replaces this name only, the other link${others === 1 ? ' keeps' : 's keep'} the old content`);
@@ -253,6 +247,18 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
     throw fileError(e, label);
   }
   syncDirectory(dirname(target));
+}
+
+/**
+ * Replacing goes through the directory, so a file without write permission would be rewritten all the
+ * same; its mode says the owner wants it left alone, and that is honoured. Exported for writers that do
+ * something first (a backup) which only makes sense if the replacement will be allowed.
+ */
+export function refuseReadOnly(st: Stats, path: string, label: string): void {
+  if (!isReadOnly(st)) return;
+  throw new FileAccessError(`${label} is read-only (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}); it is not replaced`, {
+    hint: `if the change is intended, make it writable first (chmod u+w ${path})`,
+  });
 }
 
 /** Whether `st` denies writing to this process by its mode bits (root: when no one may write it). */

@@ -1,6 +1,6 @@
 import { basename, dirname, join } from 'node:path';
 import { FileExists } from '../errors.js';
-import { resolveTarget, writeFileAtomic } from './atomic.js';
+import { refuseReadOnly, resolveTarget, writeFileAtomic } from './atomic.js';
 import { MAX_KEY_FILE_BYTES, readRegularFile } from './read.js';
 
 /**
@@ -11,6 +11,8 @@ import { MAX_KEY_FILE_BYTES, readRegularFile } from './read.js';
 export function backupFile(path: string, label: string, maxBytes = MAX_KEY_FILE_BYTES): string {
   const real = resolveTarget(path, label);
   const { data, stat } = readRegularFile(real, label, maxBytes);
+  // A backup is only the first half of replacing the file: refused now, it would be left for nothing.
+  refuseReadOnly(stat, path, label);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   // Shown beside the name the user gave, unless the file is really elsewhere (a link).
   const shownDir = resolveTarget(dirname(path)) === dirname(real) ? dirname(path) : dirname(real);
