@@ -4,7 +4,7 @@
  * as key files and configs are — reading one would block until some writer appears, which is never.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { describe, expect, it } from 'vitest';
@@ -62,5 +62,19 @@ describe('FIFOs on the .age path are refused at once', () => {
     expect(r.signal).toBeNull();
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/id\.fifo is not a regular file \(it is a FIFO\) \[ERR_FILE_ACCESS\]/);
+  }, 60_000);
+});
+
+describe('a damaged ring', () => {
+  it('a changed stanza, for a user the recipients file lists: damaged (ERR_RING_UNREADABLE), not "not a recipient"', async () => {
+    const { d, env } = await ringDir();
+    const ring = join(d, 'secret.key.age');
+    const text = readFileSync(ring, 'latin1');
+    // The X25519 stanza's argument is the ephemeral share: one changed character makes the file key unreachable.
+    const at = text.indexOf('-> X25519 ') + '-> X25519 '.length + 5;
+    writeFileSync(ring, Buffer.from(text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1), 'latin1'));
+    const r = runCli(['get', 'config.enc', 'a'], { cwd: d, env });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^fernet-config: key ring secret\.key\.age does not open with your identity, although its recipients file lists you \(as me\): the ring is damaged or was changed without its recipients file \[ERR_RING_UNREADABLE\]\n {2}hint: restore both from version control; `fcfg check` compares them\n$/);
   }, 60_000);
 });

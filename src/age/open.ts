@@ -46,7 +46,16 @@ export async function openAgeRingDetailed(ringPath: string, options: AgeKeyOptio
     }
     return { ring: new KeyRing(parseKeyFile(text, label), `${label} (identity ${source.label})`), identity: source.label };
   }
-  const yours = await Promise.all(mine.map(async (i) => `${i.label} (${await i.publicLabel()})`));
+  const publics = await Promise.all(mine.map((i) => i.publicLabel()));
+  const listedAs = nameInRecipientsFile(ringPath, publics);
+  if (listedAs !== undefined) {
+    // The recipients file (committed beside the ring, written with it) says we are one: then a ring that
+    // does not open for us is damaged, or was changed without that file — not a question of access.
+    throw new RingUnreadable(`${label} does not open with your identity, although its recipients file lists you (as ${listedAs}): the ring is damaged or was changed without its recipients file`, {
+      hint: 'restore both from version control; `fcfg check` compares them',
+    });
+  }
+  const yours = mine.map((i, n) => `${i.label} (${publics[n]})`);
   throw new NotARecipient(`none of your identities is a recipient of ${ringPath} (yours: ${yours.join('; ')}; its recipients: ${describeRecipients(ringPath, bytes)})`, tried);
 }
 
@@ -83,6 +92,20 @@ async function decryptText(decrypter: InstanceType<Awaited<ReturnType<typeof age
 }
 
 /** Names and short fingerprints from the recipients file, else the stanza types of the ring. */
+/** The name under which the ring's recipients file lists one of `publics` (short recipients or SSH fingerprints), if any. */
+function nameInRecipientsFile(ringPath: string, publics: readonly string[]): string | undefined {
+  try {
+    const file = readRecipientsFile(recipientsPathFor(ringPath));
+    for (const e of file?.entries ?? []) {
+      const fp = recipientFingerprint(e);
+      if (publics.some((p) => p === fp || (fp.startsWith('SHA256:') && p.startsWith(fp)))) return e.name;
+    }
+  } catch {
+    // no readable recipients file: nothing says we should be able to open it
+  }
+  return undefined;
+}
+
 function describeRecipients(ringPath: string, bytes: Uint8Array): string {
   try {
     const file = readRecipientsFile(recipientsPathFor(ringPath));
