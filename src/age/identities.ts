@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { Identity } from 'age-encryption';
 import { FileNotFound, InvalidIdentity, PassphraseRequired } from '../errors.js';
 import { fileError } from '../fs/errors.js';
 import { isFile } from '../fs/read.js';
 import { ageLib } from './lib.js';
-import { ENV_IDENTITY, ENV_IDENTITY_FILE, type AgeKeyOptions } from './select.js';
+import { defaultIdentityFiles, ENV_IDENTITY, ENV_IDENTITY_FILE, type AgeKeyOptions } from './select.js';
 
 /**
  * Where identities come from, in order (the README's "Key resolution" says the same):
@@ -43,12 +42,10 @@ export function identitySources(options: AgeKeyOptions & { env?: Record<string, 
   if (fileFromEnv !== undefined && fileFromEnv !== '') return { sources: [{ label: fileFromEnv, path: fileFromEnv }], tried: [ENV_IDENTITY_FILE] };
   const home = options.home ?? env.HOME ?? homedir();
   const defaults = defaultIdentityFiles(home);
-  return { sources: defaults.filter((p) => isFile(p)).map((p) => ({ label: p, path: p })), tried: ['--identity', ENV_IDENTITY, ENV_IDENTITY_FILE, ...defaults] };
+  return { sources: defaults.filter((p) => isFile(p)).map((p) => ({ label: p, path: p })), tried: [ENV_IDENTITY, ENV_IDENTITY_FILE, ...defaults] };
 }
 
-export function defaultIdentityFiles(home: string): string[] {
-  return [join(home, '.config', 'fernet-config', 'identities'), join(home, '.ssh', 'id_ed25519'), join(home, '.ssh', 'id_rsa')];
-}
+export { defaultIdentityFiles };
 
 function readSource(source: IdentitySource): string {
   if (source.text !== undefined) return source.text;
