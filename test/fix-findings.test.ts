@@ -172,6 +172,17 @@ describe('3. errors in the words of the surface', () => {
     expect(() => loadConfigSync({ path, home, environment: {} })).toThrow(expect.objectContaining({ code: 'ERR_NO_IDENTITY', hint: expect.stringContaining('loadConfigSync()') }) as Error);
   });
 
+  it('library: a garbage identity is refused with a hint, and never quoted', async () => {
+    forgetRings();
+    const d = fresh();
+    const alice = await person(d, 'alice');
+    await sealed(d, [alice]);
+    const err = await loadConfig({ path: join(d, 'c.enc'), identity: `garbage-${SECRET}`, environment: {} }).catch((e: unknown) => e as { code: string; message: string; hint: string });
+    expect(err.code).toBe('ERR_INVALID_IDENTITY');
+    expect(err.hint).toContain('AGE-SECRET-KEY-1');
+    expect(`${err.message} ${err.hint}`).not.toContain(SECRET);
+  });
+
   it('library: identity with keyFile names the options', async () => {
     const d = fresh();
     const err = await loadConfig({ path: join(d, 'c.enc'), identity: 'x', keyFile: 'k' }).catch((e: unknown) => e as { code: string; message: string; hint: string });

@@ -32,6 +32,9 @@ export interface LoadedIdentity {
   publicLabel: () => Promise<string>;
 }
 
+/** Says what an identity looks like and where one comes from; names no input. */
+const IDENTITY_HINT = 'an identity is the secret half: the AGE-SECRET-KEY-1... line `fcfg identity new` (or age-keygen) wrote, whole, or an OpenSSH private key file such as ~/.ssh/id_ed25519 (not the .pub)';
+
 export function identitySources(options: AgeKeyOptions & { env?: Record<string, string | undefined> }): { sources: IdentitySource[]; tried: string[] } {
   const env = options.env ?? process.env;
   if (options.identity !== undefined) return { sources: [{ label: 'the identity option', text: options.identity }], tried: ['the identity option'] };
@@ -89,12 +92,12 @@ export async function loadIdentities(source: IdentitySource, options: AgeKeyOpti
     const line = lines[i]!.trim();
     if (line === '' || line.startsWith('#')) continue;
     const at = lines.length > 1 ? `${where}, line ${i + 1}` : where;
-    if (!line.startsWith('AGE-SECRET-KEY-')) throw new InvalidIdentity(`${at}: not an identity (expected AGE-SECRET-KEY-1..., AGE-SECRET-KEY-PQ-1... or an OpenSSH private key)`);
+    if (!line.startsWith('AGE-SECRET-KEY-')) throw new InvalidIdentity(`${at}: not an identity (expected AGE-SECRET-KEY-1..., AGE-SECRET-KEY-PQ-1... or an OpenSSH private key)`, { hint: IDENTITY_HINT });
     try {
       // Parses the key (bech32 checksum, length) without the scalar multiplication identityToRecipient does.
       new Decrypter().addIdentity(line);
     } catch (cause) {
-      throw new InvalidIdentity(`${at}: not a valid age identity (expected AGE-SECRET-KEY-1... or AGE-SECRET-KEY-PQ-1...)`, { cause });
+      throw new InvalidIdentity(`${at}: not a valid age identity (expected AGE-SECRET-KEY-1... or AGE-SECRET-KEY-PQ-1...)`, { cause, hint: IDENTITY_HINT });
     }
     const publicLabel = async () => {
       const r = await identityToRecipient(line);
