@@ -36,6 +36,22 @@ async function person(root: string, name: string): Promise<Person> {
   return { home, identityFile, identity, recipient: await identityToRecipient(identity) };
 }
 
+interface Failure {
+  code: string;
+  message: string;
+  hint: string;
+}
+
+/** The error a promise rejects with (a resolution fails the test). */
+async function rejection(p: Promise<unknown>): Promise<Failure> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Failure;
+  }
+  throw new Error('expected a rejection');
+}
+
 const cli = (cwd: string, home: string, args: string[]) => runCli(args, { cwd, env: { HOME: home }, timeout: 60_000 });
 
 function ok(r: CliResult): CliResult {
@@ -164,7 +180,7 @@ describe('3. errors in the words of the surface', () => {
     await sealed(d, [alice]);
     const path = join(d, 'c.enc');
     const home = join(d, 'nobody');
-    const err = await loadConfig({ path, home, environment: {} }).catch((e: unknown) => e as { code: string; message: string; hint: string });
+    const err = await rejection(loadConfig({ path, home, environment: {} }));
     expect(err.code).toBe('ERR_NO_IDENTITY');
     expect(err.message).toContain('(no identity or identityFile option given; tried: FERNET_CONFIG_IDENTITY; FERNET_CONFIG_IDENTITY_FILE; ');
     expect(err.hint).toContain('pass identity or identityFile to loadConfig()');
@@ -177,7 +193,7 @@ describe('3. errors in the words of the surface', () => {
     const d = fresh();
     const alice = await person(d, 'alice');
     await sealed(d, [alice]);
-    const err = await loadConfig({ path: join(d, 'c.enc'), identity: `garbage-${SECRET}`, environment: {} }).catch((e: unknown) => e as { code: string; message: string; hint: string });
+    const err = await rejection(loadConfig({ path: join(d, 'c.enc'), identity: `garbage-${SECRET}`, environment: {} }));
     expect(err.code).toBe('ERR_INVALID_IDENTITY');
     expect(err.hint).toContain('AGE-SECRET-KEY-1');
     expect(`${err.message} ${err.hint}`).not.toContain(SECRET);
@@ -185,7 +201,7 @@ describe('3. errors in the words of the surface', () => {
 
   it('library: identity with keyFile names the options', async () => {
     const d = fresh();
-    const err = await loadConfig({ path: join(d, 'c.enc'), identity: 'x', keyFile: 'k' }).catch((e: unknown) => e as { code: string; message: string; hint: string });
+    const err = await rejection(loadConfig({ path: join(d, 'c.enc'), identity: 'x', keyFile: 'k' }));
     expect(err.code).toBe('ERR_USAGE');
     expect(`${err.message} ${err.hint}`).not.toMatch(/--/);
     expect(err.message).toContain('identity/identityFile');
