@@ -59,18 +59,23 @@ export class InvalidToken extends FernetConfigError {
  */
 export class KeyNotFound extends FernetConfigError {
   static override code = 'ERR_KEY_NOT_FOUND';
+  /** The sources looked at, in order (variables that were unset, files that were missing). */
   readonly tried: string[];
-  constructor(tried: string[], options: ErrorOptions & { words?: 'cli' | 'library'; caller?: string } = {}) {
+  /** Whether no explicit key source (--key-file, --key, --key-command; the options from the library) was given. */
+  readonly noneGiven: boolean;
+  constructor(tried: string[], options: ErrorOptions & { words?: 'cli' | 'library'; caller?: string; hint?: string; noneGiven?: boolean } = {}) {
     const library = options.words === 'library';
-    const shown = library ? tried.map((t) => (t === '--key-file' ? 'the keyFile, key and keyCommand options' : t)) : tried;
     const call = `${options.caller ?? 'loadConfig'}()`;
-    super(`no key found (tried: ${shown.join('; ')})`, {
+    const noneGiven = options.noneGiven === true;
+    const given = noneGiven ? (library ? 'no keyFile, key or keyCommand option given; ' : 'no --key-file, --key or --key-command given; ') : '';
+    super(`no key found (${given}tried: ${tried.join('; ')})`, {
       hint: library
         ? `key files are looked for beside the config, not in the current directory: pass keyFile (or key, keyCommand) to ${call}, set FERNET_CONFIG_KEY_FILE, or create a key with \`fcfg keygen\``
         : 'key files are looked for beside the config, not in the current directory: pass --key-file PATH (-k), set FERNET_CONFIG_KEY_FILE, or create one with `fcfg keygen`',
       ...options,
     });
-    this.tried = shown;
+    this.tried = tried;
+    this.noneGiven = noneGiven;
   }
 }
 
@@ -312,12 +317,19 @@ export class WrongPassphrase extends FernetConfigError {
  */
 export class NoIdentity extends KeyNotFound {
   static override code = 'ERR_NO_IDENTITY';
-  constructor(ring: string, tried: string[], options?: ErrorOptions) {
+  readonly ring: string;
+  /** `tried`: the variables and default files looked at (no explicit identity was given, or this is not thrown). */
+  constructor(ring: string, tried: string[], options: ErrorOptions & { words?: 'cli' | 'library'; caller?: string } = {}) {
+    const library = options.words === 'library';
     super(tried, {
-      hint: 'pass --identity FILE, set FERNET_CONFIG_IDENTITY_FILE, or create one with `fcfg identity new` and ask to be added with `fcfg recipients add`',
+      hint: library
+        ? `pass identity or identityFile to ${options.caller ?? 'loadConfig'}(), set FERNET_CONFIG_IDENTITY_FILE, or create one with \`fcfg identity new\` and ask to be added with \`fcfg recipients add\``
+        : 'pass --identity FILE, set FERNET_CONFIG_IDENTITY_FILE, or create one with `fcfg identity new` and ask to be added with `fcfg recipients add`',
       ...options,
     });
-    this.message = `no identity found to open ${ring} (tried: ${tried.join('; ')})`;
+    this.ring = ring;
+    const given = library ? 'no identity or identityFile option given' : 'no --identity given';
+    this.message = `no identity found to open ${ring} (${given}; tried: ${tried.join('; ')})`;
   }
 }
 

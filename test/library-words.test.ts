@@ -53,7 +53,7 @@ describe('loader errors in library words', () => {
     const { path } = seed();
     const e = await call({ path, environment: {} });
     expect(e.code).toBe('ERR_KEY_NOT_FOUND');
-    expect(e.message).toContain('the keyFile, key and keyCommand options');
+    expect(e.message).toContain('(no keyFile, key or keyCommand option given; tried: FERNET_CONFIG_KEY;');
     expect(e.hint).toBe(`key files are looked for beside the config, not in the current directory: pass keyFile (or key, keyCommand) to ${name}(), set FERNET_CONFIG_KEY_FILE, or create a key with \`fcfg keygen\``);
     expect(`${e.message} ${e.hint}`).not.toMatch(FLAG);
   });
@@ -117,11 +117,11 @@ describe('loader errors in library words', () => {
 });
 
 describe('CLI errors in CLI words', () => {
-  it('no key found lists --key-file', () => {
+  it('no key found says which flags were not given', () => {
     const { dir } = seed();
     const r = runCli(['get', 'config.enc', 'a'], { cwd: dir });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('no key found (tried: --key-file; FERNET_CONFIG_KEY;');
+    expect(r.stderr).toContain('no key found (no --key-file, --key or --key-command given; tried: FERNET_CONFIG_KEY;');
     expect(r.stderr).toContain('pass --key-file PATH (-k)');
   });
 

@@ -296,7 +296,7 @@ describe('bad input through the CLI', () => {
     mkdirSync(home);
     const r = cli(d, home, ['get', 'config.enc', 'database.host']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('no identity found to open secret.key.age (tried: --identity; FERNET_CONFIG_IDENTITY; FERNET_CONFIG_IDENTITY_FILE; ' + `${home}/.config/fernet-config/identities; ${home}/.ssh/id_ed25519; ${home}/.ssh/id_rsa) [ERR_NO_IDENTITY]`);
+    expect(r.stderr).toContain('no identity found to open secret.key.age (no --identity given; tried: FERNET_CONFIG_IDENTITY; FERNET_CONFIG_IDENTITY_FILE; ' + `${home}/.config/fernet-config/identities; ${home}/.ssh/id_ed25519; ${home}/.ssh/id_rsa) [ERR_NO_IDENTITY]`);
   });
 
   it.each([

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCheck, type CheckOptions } from '../../src/check/check.js';
+import { checkedFiles, runCheck, type CheckOptions } from '../../src/check/check.js';
+import { openAgeRingsFor } from '../../src/ops/rings.js';
+import { askPassphrase } from '../age.js';
 import { UsageError } from '../../src/errors.js';
 import { requireTopLevel } from '../../src/git/git.js';
 import { installHook, uninstallHook } from '../../src/git/hook.js';
@@ -26,6 +28,9 @@ export default async function check(paths: string[], flags: Flags): Promise<numb
   const options: CheckOptions = { cwd: process.cwd(), paths, keys: keyOptions(flags) };
   if (flags.schema !== undefined) options.validate = await loadValidator(flags.schema);
   if (flags.maxAge !== undefined) options.maxAgeDays = flags.maxAge;
+  // Every config the walk finds, not only those named: the rings of configs in subfolders open here too.
+  const configs = checkedFiles(options.cwd, paths).filter((f) => f.endsWith('.enc'));
+  if (configs.length > 0) await openAgeRingsFor(configs, { ...options.keys, passphrase: askPassphrase });
   const report = runCheck(options);
   const errors = report.problems.filter((p) => p.severity === 'error').length;
 

@@ -1,5 +1,8 @@
+import { lstatSync, realpathSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
+import { recipientsPathFor } from '../../src/age/recipients-file.js';
 import { addRecipient, DEFAULT_RING, listRecipients, removeRecipient, type RecipientInfo } from '../../src/age/ring-ops.js';
-import { RevokeIncomplete } from '../../src/errors.js';
+import { FileNotFound, RevokeIncomplete } from '../../src/errors.js';
 import { askPassphrase } from '../age.js';
 import { info, keyOptions, out, printJson, warn, type KeyFlags } from '../io.js';
 
@@ -13,6 +16,28 @@ interface Flags extends KeyFlags {
 
 const show = (r: RecipientInfo) => `${r.name} (${r.kind} ${r.fingerprint})`;
 
+/**
+ * A file that was written, as the user should `git add` it: the target of a link (that is the file that
+ * changed), relative to the working directory when inside it, else absolute; a plain relative path as given.
+ */
+function written(path: string): string {
+  let real: string;
+  try {
+    if (!isAbsolute(path) && !lstatSync(path).isSymbolicLink()) return path;
+    real = realpathSync(path);
+  } catch {
+    return path;
+  }
+  const rel = relative(process.cwd(), real);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : real;
+}
+
+/** The ring as changed: its target, and the link it was reached through. */
+function ringShown(ring: string): string {
+  const target = written(ring);
+  return target === ring ? ring : `${target} (through ${ring})`;
+}
+
 function options(flags: Flags) {
   return { ...keyOptions(flags), passphrase: askPassphrase, ...(flags.force ? { force: true } : {}) };
 }
@@ -24,9 +49,10 @@ export async function add(name: string, recipient: string, flags: Flags): Promis
     return 0;
   }
   if (result.created) info(`created ${result.ring} with the keys of ${result.keySource}`);
-  for (const r of result.added) info(`added ${show(r)} to ${result.ring}`);
-  info(`${result.ring} now opens for: ${result.recipients.map((r) => r.name).join(', ')}`);
-  info(`commit ${result.ring} and ${result.recipientsFile}`);
+  const ring = ringShown(result.ring);
+  for (const r of result.added) info(`added ${show(r)} to ${ring}`);
+  info(`${written(result.ring)} now opens for: ${result.recipients.map((r) => r.name).join(', ')}`);
+  info(`commit ${written(result.ring)} and ${written(result.recipientsFile)}`);
   if (result.plainKeyFile) {
     warn(`${result.plainKeyFile} is no longer needed: every recipient opens ${result.ring}; delete it (a plain key file beside a config wins key resolution)`);
   }
@@ -35,13 +61,19 @@ export async function add(name: string, recipient: string, flags: Flags): Promis
 
 export async function list(flags: Flags): Promise<number> {
   const listing = listRecipients(flags.ring ?? DEFAULT_RING);
-  if (flags.json) {
+  if (flags.json && (listing.ringExists || listing.recipients.length > 0)) {
     printJson(listing);
     return listing.problems.length > 0 ? 1 : 0;
   }
+  // Nothing to list is a failure, as for any missing file a command is pointed at: a script reading the
+  // list must not take a typo in --ring (or the wrong directory) for a ring that opens for nobody.
   if (listing.recipients.length === 0 && !listing.ringExists) {
-    info(`no recipients: ${listing.ring} does not exist (create it with \`fcfg recipients add NAME RECIPIENT\`)`);
-    return 0;
+    throw new FileNotFound(`key ring ${listing.ring} does not exist`, {
+      // --ring defaults to secret.key.age (program.ts): that name is the default ring, named or not.
+      hint: flags.ring !== undefined && flags.ring !== DEFAULT_RING
+        ? 'check the path given to --ring (a relative one starts from the current directory)'
+        : `there is no ${DEFAULT_RING} here: run in the directory that holds it, pass --ring PATH, or create it with \`fcfg recipients add NAME RECIPIENT\``,
+    });
   }
   const width = Math.max(4, ...listing.recipients.map((r) => r.name.length));
   for (const r of listing.recipients) {
@@ -60,18 +92,19 @@ export async function remove(name: string, flags: Flags): Promise<number> {
   try {
     result = await removeRecipient(name, flags.ring ?? DEFAULT_RING, configs, options(flags));
   } catch (e) {
-    // All or nothing: anything written was put back, or RevokeIncomplete says how to finish.
-    if (!(e instanceof RevokeIncomplete)) info(`nothing was changed: ${name} is still a recipient${configs.length > 0 ? ' and every config is as it was' : ''}`);
+    // All or nothing: anything written was put back, or RevokeIncomplete says how to finish. Said only
+    // while it is true (a name that never was a recipient gets the error alone).
+    if (!(e instanceof RevokeIncomplete) && isRecipient(name, flags)) info(`nothing was changed: ${name} is still a recipient${configs.length > 0 ? ' and every config is as it was' : ''}`);
     throw e;
   }
   if (flags.json) {
     printJson(result);
     return 0;
   }
-  info(`removed ${show(result.removed)}; ${result.ring} now opens for: ${result.recipients.map((r) => r.name).join(', ')}`);
+  info(`removed ${show(result.removed)}; ${ringShown(result.ring)} now opens for: ${result.recipients.map((r) => r.name).join(', ')}`);
   if (!result.rotated) {
     warn(`${name} still knows the keys in the ring, and can open every config they could open before; to revoke, run: fcfg recipients remove ${name} --rotate CONFIG...`);
-    info(`commit ${result.ring} and its recipients file`);
+    info(`commit ${written(result.ring)} and ${written(recipientsPathFor(result.ring))}`);
     return 0;
   }
   info(`new primary key ${result.newKey}; dropped ${result.droppedKeys!.join(', ')}`);
@@ -80,11 +113,19 @@ export async function remove(name: string, flags: Flags): Promise<number> {
     if (result.plainKeyFile.updated) info(`updated ${result.plainKeyFile.path} with the new key (better: delete it)`);
     else warn(`${result.plainKeyFile.path} holds other keys than the ring and was left as it was: it no longer opens the rotated configs`);
   }
-  info(`commit ${result.ring}, its recipients file and the rotated configs`);
+  info(`commit ${written(result.ring)}, ${written(recipientsPathFor(result.ring))} and the rotated configs`);
   const exposed = result.exposed!.filter((e) => e.paths.length > 0);
   if (exposed.length > 0) {
     info(`${name} could read these values: rotating the key cannot take them back; change them at their source:`);
     for (const e of exposed) for (const p of e.paths) out(`${e.path}: ${p}\n`);
   }
   return 0;
+}
+
+function isRecipient(name: string, flags: Flags): boolean {
+  try {
+    return listRecipients(flags.ring ?? DEFAULT_RING).recipients.some((r) => r.name === name);
+  } catch {
+    return false;
+  }
 }

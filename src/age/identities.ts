@@ -1,10 +1,9 @@
 import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { Identity } from 'age-encryption';
 import { FileNotFound, InvalidIdentity, PassphraseRequired } from '../errors.js';
 import { isFile, MAX_KEY_FILE_BYTES, readRegularFileIfExists } from '../fs/read.js';
 import { ageLib } from './lib.js';
-import { ENV_IDENTITY, ENV_IDENTITY_FILE, type AgeKeyOptions } from './select.js';
+import { defaultIdentityFiles, ENV_IDENTITY, ENV_IDENTITY_FILE, type AgeKeyOptions } from './select.js';
 
 /**
  * Where identities come from, in order (the README's "Key resolution" says the same):
@@ -31,6 +30,9 @@ export interface LoadedIdentity {
   publicLabel: () => Promise<string>;
 }
 
+/** Says what an identity looks like and where one comes from; names no input. */
+const IDENTITY_HINT = 'an identity is the secret half: the AGE-SECRET-KEY-1... line `fcfg identity new` (or age-keygen) wrote, whole, or an OpenSSH private key file such as ~/.ssh/id_ed25519 (not the .pub)';
+
 export function identitySources(options: AgeKeyOptions & { env?: Record<string, string | undefined> }): { sources: IdentitySource[]; tried: string[] } {
   const env = options.env ?? process.env;
   if (options.identity !== undefined) return { sources: [{ label: 'the identity option', text: options.identity }], tried: ['the identity option'] };
@@ -41,12 +43,10 @@ export function identitySources(options: AgeKeyOptions & { env?: Record<string, 
   if (fileFromEnv !== undefined && fileFromEnv !== '') return { sources: [{ label: fileFromEnv, path: fileFromEnv }], tried: [ENV_IDENTITY_FILE] };
   const home = options.home ?? env.HOME ?? homedir();
   const defaults = defaultIdentityFiles(home);
-  return { sources: defaults.filter((p) => isFile(p)).map((p) => ({ label: p, path: p })), tried: ['--identity', ENV_IDENTITY, ENV_IDENTITY_FILE, ...defaults] };
+  return { sources: defaults.filter((p) => isFile(p)).map((p) => ({ label: p, path: p })), tried: [ENV_IDENTITY, ENV_IDENTITY_FILE, ...defaults] };
 }
 
-export function defaultIdentityFiles(home: string): string[] {
-  return [join(home, '.config', 'fernet-config', 'identities'), join(home, '.ssh', 'id_ed25519'), join(home, '.ssh', 'id_rsa')];
-}
+export { defaultIdentityFiles };
 
 function readSource(source: IdentitySource): string {
   if (source.text !== undefined) return source.text;
@@ -87,12 +87,12 @@ export async function loadIdentities(source: IdentitySource, options: AgeKeyOpti
     const line = lines[i]!.trim();
     if (line === '' || line.startsWith('#')) continue;
     const at = lines.length > 1 ? `${where}, line ${i + 1}` : where;
-    if (!line.startsWith('AGE-SECRET-KEY-')) throw new InvalidIdentity(`${at}: not an identity (expected AGE-SECRET-KEY-1..., AGE-SECRET-KEY-PQ-1... or an OpenSSH private key)`);
+    if (!line.startsWith('AGE-SECRET-KEY-')) throw new InvalidIdentity(`${at}: not an identity (expected AGE-SECRET-KEY-1..., AGE-SECRET-KEY-PQ-1... or an OpenSSH private key)`, { hint: IDENTITY_HINT });
     try {
       // Parses the key (bech32 checksum, length) without the scalar multiplication identityToRecipient does.
       new Decrypter().addIdentity(line);
     } catch (cause) {
-      throw new InvalidIdentity(`${at}: not a valid age identity (expected AGE-SECRET-KEY-1... or AGE-SECRET-KEY-PQ-1...)`, { cause });
+      throw new InvalidIdentity(`${at}: not a valid age identity (expected AGE-SECRET-KEY-1... or AGE-SECRET-KEY-PQ-1...)`, { cause, hint: IDENTITY_HINT });
     }
     const publicLabel = async () => {
       const r = await identityToRecipient(line);

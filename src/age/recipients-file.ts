@@ -92,6 +92,9 @@ export function unusedRecipientsFile(ring: string): string | undefined {
   }
 }
 
+/** What a recipient looks like, for hints (names no input). */
+export const RECIPIENT_HINT = 'a recipient is a public key: age1... (`fcfg identity new` prints yours), age1pq1..., or an ssh-ed25519/ssh-rsa line from a .pub file (or the path of that file)';
+
 /**
  * The kind of a recipient string, checked for shape (the age library and the SSH parser check the rest
  * when the ring is written). Throws InvalidRecipient naming the kind that was expected, never the input.
@@ -100,22 +103,22 @@ export function recipientKind(recipient: string, where = 'recipient'): Recipient
   const r = recipient.trim();
   if (r.startsWith('age1pq1')) {
     if (!BECH32.test(r.slice('age1pq1'.length)) || r.length < 1000) {
-      throw new InvalidRecipient(`${where}: not a valid post-quantum age recipient (expected "age1pq1" followed by bech32 characters)`);
+      throw new InvalidRecipient(`${where}: not a valid post-quantum age recipient (expected "age1pq1" followed by bech32 characters)`, { hint: 'copy the whole recipient: a post-quantum one is over 1900 characters long' });
     }
     return 'mlkem768x25519';
   }
   if (r.startsWith('age1tag')) throw new InvalidRecipient(`${where}: hardware tag recipients (age1tag1..., age1tagpq1...) are not supported`, { hint: 'use an age1..., age1pq1..., ssh-ed25519 or ssh-rsa recipient' });
   if (r.startsWith('age1')) {
-    if (r.length !== 62 || !BECH32.test(r.slice(4))) throw new InvalidRecipient(`${where}: not a valid age X25519 recipient (expected "age1" and 58 bech32 characters)`);
+    if (r.length !== 62 || !BECH32.test(r.slice(4))) throw new InvalidRecipient(`${where}: not a valid age X25519 recipient (expected "age1" and 58 bech32 characters)`, { hint: 'copy the whole recipient, as `fcfg identity new` or `age-keygen -y` prints it (62 characters, lower case)' });
     return 'x25519';
   }
   if (r.startsWith('ssh-ed25519 ')) return 'ssh-ed25519';
   if (r.startsWith('ssh-rsa ')) return 'ssh-rsa';
-  if (/^(ssh-|ecdsa-|sk-)/.test(r)) throw new InvalidRecipient(`${where}: unsupported SSH key type (expected ssh-ed25519 or ssh-rsa)`);
+  if (/^(ssh-|ecdsa-|sk-)/.test(r)) throw new InvalidRecipient(`${where}: unsupported SSH key type (expected ssh-ed25519 or ssh-rsa)`, { hint: 'age opens rings only for ssh-ed25519 and ssh-rsa keys: create one with `ssh-keygen -t ed25519`, or use an age identity (`fcfg identity new`)' });
   if (r.startsWith('AGE-SECRET-KEY-')) {
     throw new InvalidRecipient(`${where}: that is an identity (a secret key), not a recipient`, { hint: 'give the public recipient: `fcfg identity new` printed it (age1...)' });
   }
-  throw new InvalidRecipient(`${where}: not a recipient (expected age1..., age1pq1..., ssh-ed25519 AAAA... or ssh-rsa AAAA...)`);
+  throw new InvalidRecipient(`${where}: not a recipient (expected age1..., age1pq1..., ssh-ed25519 AAAA... or ssh-rsa AAAA...)`, { hint: RECIPIENT_HINT });
 }
 
 /** Normalizes a recipient: an SSH key's comment moves out of the recipient into `comment`. */
@@ -137,7 +140,7 @@ export function normalizeRecipient(recipient: string, where = 'recipient'): { ki
 }
 
 export function checkName(name: string, where = 'name'): void {
-  if (!NAME.test(name)) throw new InvalidRecipient(`${where}: a recipient name is 1-64 letters, digits or ._@+- (starting with a letter or digit)`);
+  if (!NAME.test(name)) throw new InvalidRecipient(`${where}: a recipient name is 1-64 letters, digits or ._@+- (starting with a letter or digit)`, { hint: 'name the person or machine, for example alice or ci-deploy' });
 }
 
 /** Parses recipients-file text. Errors name the file and line, never the line's content. */
@@ -155,10 +158,10 @@ export function parseRecipientsFile(text: string, source: string): RecipientsFil
     }
     if (line === '' || line.startsWith('#')) return;
     const space = line.search(/\s/);
-    if (space === -1) throw new InvalidRecipient(`${where}: expected "NAME RECIPIENT"`);
+    if (space === -1) throw new InvalidRecipient(`${where}: expected "NAME RECIPIENT"`, { hint: 'restore the file from version control; change recipients with `fcfg recipients add` and `fcfg recipients remove`' });
     const name = line.slice(0, space);
     checkName(name, where);
-    if (seen.has(name)) throw new InvalidRecipient(`${where}: the name ${name} is used twice`);
+    if (seen.has(name)) throw new InvalidRecipient(`${where}: the name ${name} is used twice`, { hint: 'restore the file from version control; change recipients with `fcfg recipients add` and `fcfg recipients remove`' });
     seen.add(name);
     entries.push({ name, ...normalizeRecipient(line.slice(space + 1), where) });
   });

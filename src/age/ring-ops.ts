@@ -19,13 +19,14 @@ import {
   formatRecipientsFile,
   normalizeRecipient,
   readRecipientsFile,
+  RECIPIENT_HINT,
   recipientFingerprint,
   recipientsPathFor,
   sshFingerprint,
   type RecipientEntry,
   type RecipientKind,
 } from './recipients-file.js';
-import { forgetRings, rememberRing } from './select.js';
+import { forgetRings } from './select.js';
 import { findDrafts } from '../edit/draft.js';
 
 /** The default ring: `secret.key.age` in the working directory. */
@@ -98,7 +99,7 @@ export function recipientsFromArgument(arg: string): { kind: RecipientKind; reci
     text = readRegularFile(arg, `recipient file ${arg}`, MAX_KEY_FILE_BYTES).data.toString('utf8');
   } catch (err) {
     if (err instanceof FileNotFound) {
-      throw new InvalidRecipient('RECIPIENT is neither a recipient nor an existing file (expected age1..., age1pq1..., ssh-ed25519 AAAA..., ssh-rsa AAAA... or a .pub file)');
+      throw new InvalidRecipient('RECIPIENT is neither a recipient nor an existing file (expected age1..., age1pq1..., ssh-ed25519 AAAA..., ssh-rsa AAAA... or a .pub file)', { hint: RECIPIENT_HINT });
     }
     throw err;
   }
@@ -107,7 +108,7 @@ export function recipientsFromArgument(arg: string): { kind: RecipientKind; reci
     const line = raw.trim();
     if (line !== '' && !line.startsWith('#')) out.push(normalizeRecipient(line, `${arg}, line ${i + 1}`));
   });
-  if (out.length === 0) throw new InvalidRecipient(`${arg} holds no recipient`);
+  if (out.length === 0) throw new InvalidRecipient(`${arg} holds no recipient`, { hint: RECIPIENT_HINT });
   return out;
 }
 
@@ -125,13 +126,13 @@ async function encryptRing(keys: readonly string[], entries: readonly RecipientE
       encrypter.addRecipient(e.recipient);
     } catch (cause) {
       const kind = e.kind === 'x25519' ? 'age X25519 recipient (age1...)' : 'post-quantum age recipient (age1pq1...)';
-      throw new InvalidRecipient(`recipient ${e.name}: not a valid ${kind}: bad checksum or length`, { cause });
+      throw new InvalidRecipient(`recipient ${e.name}: not a valid ${kind}: bad checksum or length`, { cause, hint: 'a character was lost or changed when it was copied: ask for the recipient again' });
     }
   }
   return encrypter.encrypt(formatKeyFile(keys));
 }
 
-/** Writes the ring, then the recipients file recording it; remembers the ring for this process. Returns the ring's bytes. */
+/** Writes the ring, then the recipients file recording it. Returns the ring's bytes. */
 async function writeRing(ring: string, keys: readonly string[], entries: readonly RecipientEntry[]): Promise<Uint8Array> {
   const bytes = await encryptRing(keys, entries);
   const previous = readRegularFileIfExists(ring, `key ring ${ring}`, MAX_RING_FILE_BYTES);
@@ -149,7 +150,8 @@ async function writeRing(ring: string, keys: readonly string[], entries: readonl
     }
     throw e;
   }
-  rememberRing(ring, { ring: new KeyRing(keys, `key ring ${ring}`) });
+  // Not remembered for later key resolution: whether the caller's identity opens the new ring is for the
+  // ring to say (it may have just been removed), so the next use opens it afresh.
   return bytes;
 }
 
@@ -201,7 +203,7 @@ export async function addRecipient(name: string, recipientArg: string, ring: str
     for (const e of added) {
       if (current.some((c) => c.name === e.name)) throw new RecipientError(`a recipient named ${e.name} already exists`, { hint: `remove it first (fcfg recipients remove ${e.name}), or pick another name` });
       const same = current.find((c) => c.recipient === e.recipient);
-      if (same) throw new RecipientError(`that recipient is already in the ring, as ${same.name}`);
+      if (same) throw new RecipientError(`that recipient is already in the ring, as ${same.name}`, { hint: `nothing to add: ${same.name} already opens the ring; to rename it, run \`fcfg recipients remove ${same.name}\` and add it again` });
     }
     let keys: string[];
     let keySource: string;
@@ -314,7 +316,7 @@ export async function removeRecipient(name: string, ring: string = DEFAULT_RING,
     refuseMismatch(ringAgreement(ring, file), ring, options);
     const current = file?.entries ?? [];
     const gone = current.find((e) => e.name === name);
-    if (!gone) throw new RecipientError(`no recipient named ${name} in ${recipientsFile}`, { hint: 'see them with `fcfg recipients list`' });
+    if (!gone) throw new RecipientError(`no recipient named ${name} in ${recipientsFile}`, { hint: current.length > 0 ? `its recipients: ${current.map((e) => e.name).join(', ')}` : 'it lists none (see `fcfg recipients list`)' });
     const remaining = current.filter((e) => e !== gone);
     if (remaining.length === 0) throw new RecipientError(`refusing to remove ${name}, the last recipient of ${ring}: nobody could open it`, { hint: 'add the new recipient first' });
 

@@ -1,4 +1,7 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { realpathSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { AgeRingNeedsAsync, FileNotFound, UsageError } from '../errors.js';
 import { isFile } from '../fs/read.js';
 import type { KeyRing } from '../keys/ring.js';
@@ -63,9 +66,11 @@ export function hasExplicitIdentity(options: AgeKeyOptions): boolean {
 export function chooseAgeRing(configPath: string | undefined, options: SelectOptions, plainSiblings: readonly string[]): AgeRingChoice | undefined {
   const explicit = hasExplicitIdentity(options);
   if (explicit && (options.key !== undefined || options.keyFile !== undefined || options.keyCommand !== undefined)) {
-    throw new UsageError('give either --identity (a .age key ring) or --key-file/--key/--key-command, not both');
+    throw new UsageError('give either --identity (a .age key ring) or --key-file/--key/--key-command, not both', {
+      hint: '--identity opens the .age key ring beside the config; --key-file, --key and --key-command name plain Fernet keys instead: keep the one that holds this config\'s key',
+    });
   }
-  if (options.identity !== undefined && options.identityFile !== undefined) throw new UsageError('give only one of `identity` and `identityFile`');
+  if (options.identity !== undefined && options.identityFile !== undefined) throw new UsageError('give only one of `identity` and `identityFile`', { hint: '`identity` is the identity itself, `identityFile` the path of a file holding it' });
   if (!explicit) {
     if (options.key !== undefined || options.keyFile !== undefined || options.keyCommand !== undefined) return undefined;
     const env = options.env ?? process.env;
@@ -87,34 +92,71 @@ export function chooseAgeRing(configPath: string | undefined, options: SelectOpt
 }
 
 interface Opened {
-  stamp: string;
   ring?: KeyRing;
   error?: unknown;
 }
 
-// Rings opened (or failed to open) asynchronously, for the synchronous resolution that follows: keyed by
-// real path, valid while the file is unchanged (size, mtime, inode).
+// Rings opened (or failed to open) asynchronously, for the synchronous resolution that follows. The key
+// is everything that decides the outcome: the ring (real path, size, mtime, inode) and the identity
+// source the options select (explicit identity or identity file, FERNET_CONFIG_IDENTITY*, or the
+// default files under home, each with its own stamp). A ring opened with one identity is therefore never
+// handed to a call that names another: an explicit identity that is not a recipient always fails.
 const opened = new Map<string, Opened>();
 
-function idOf(path: string): { id: string; stamp: string } | undefined {
+// Identity texts enter the key only as an HMAC under a per-process random key: the map never holds a
+// secret, nor a plain hash of one that could be matched against a guess.
+let salt: Buffer | undefined;
+function digest(text: string): string {
+  salt ??= randomBytes(32);
+  return createHmac('sha256', salt).update(text).digest('hex');
+}
+
+function stampOf(path: string): string {
   try {
     const st = statSync(path);
-    return { id: realpathSync(path), stamp: `${st.size}:${st.mtimeMs}:${st.ino}` };
+    return `${realpathSync(path)}\0${st.size}:${st.mtimeMs}:${st.ino}`;
+  } catch {
+    return `${resolve(path)}\0missing`;
+  }
+}
+
+/** The three default identity files under `home`, tried in order when no identity is given. */
+export function defaultIdentityFiles(home: string): string[] {
+  return [join(home, '.config', 'fernet-config', 'identities'), join(home, '.ssh', 'id_ed25519'), join(home, '.ssh', 'id_rsa')];
+}
+
+/** What selects the identities that open a ring (the order of identities.ts), as a cache key part. */
+function identityKey(options: SelectOptions): string {
+  if (options.identity !== undefined) return `identity:${digest(options.identity)}`;
+  if (options.identityFile !== undefined) return `identityFile:${stampOf(options.identityFile)}`;
+  const env = options.env ?? process.env;
+  const fromEnv = env[ENV_IDENTITY];
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return `${ENV_IDENTITY}:${digest(fromEnv)}`;
+  const fileFromEnv = env[ENV_IDENTITY_FILE];
+  if (fileFromEnv !== undefined && fileFromEnv !== '') return `${ENV_IDENTITY_FILE}:${stampOf(fileFromEnv)}`;
+  const home = options.home ?? env.HOME ?? homedir();
+  return `default:${defaultIdentityFiles(home).map(stampOf).join('\0')}`;
+}
+
+function keyOf(ring: string, options: SelectOptions): string | undefined {
+  try {
+    const st = statSync(ring);
+    return `${realpathSync(ring)}\0${st.size}:${st.mtimeMs}:${st.ino}\0${identityKey(options)}`;
   } catch {
     return undefined;
   }
 }
 
-/** @internal Records the outcome of opening `ring` (a KeyRing, or the error to rethrow on use). */
-export function rememberRing(ring: string, outcome: { ring: KeyRing } | { error: unknown }): void {
-  const id = idOf(ring);
-  if (id) opened.set(id.id, { stamp: id.stamp, ...outcome });
+/** @internal Records the outcome of opening `ring` with `options` (a KeyRing, or the error to rethrow on use). */
+export function rememberRing(ring: string, options: SelectOptions, outcome: { ring: KeyRing } | { error: unknown }): void {
+  const key = keyOf(ring, options);
+  if (key) opened.set(key, outcome);
 }
 
-/** @internal Whether `ring` was opened (or failed) and has not changed since. */
-export function isRemembered(ring: string): boolean {
-  const id = idOf(ring);
-  return id !== undefined && opened.get(id.id)?.stamp === id.stamp;
+/** @internal Whether `ring` was opened (or failed) with `options` and neither has changed since. */
+export function isRemembered(ring: string, options: SelectOptions = {}): boolean {
+  const key = keyOf(ring, options);
+  return key !== undefined && opened.has(key);
 }
 
 /** @internal Forgets every opened ring (tests; and after a process drops its identities). */
@@ -129,9 +171,9 @@ export function forgetRings(): void {
 export function ageRingSync(configPath: string | undefined, options: SelectOptions, plainSiblings: readonly string[]): KeyRing | undefined {
   const choice = chooseAgeRing(configPath, options, plainSiblings);
   if (!choice) return undefined;
-  const id = idOf(choice.ring);
-  const entry = id && opened.get(id.id);
-  if (entry && entry.stamp === id.stamp) {
+  const key = keyOf(choice.ring, options);
+  const entry = key === undefined ? undefined : opened.get(key);
+  if (entry) {
     if (entry.error !== undefined) throw entry.error;
     return entry.ring;
   }
@@ -150,16 +192,15 @@ export async function openAgeRingFor(configPath: string | undefined, options: Se
   const choice = chooseAgeRing(configPath, options, plainSiblings);
   if (!choice) return undefined;
   // Opened already and unchanged since: no second decryption, and no second passphrase prompt.
-  const id = idOf(choice.ring);
-  const entry = id && opened.get(id.id);
-  if (entry && entry.stamp === id.stamp && entry.ring) return entry.ring;
+  const entry = opened.get(keyOf(choice.ring, options) ?? '');
+  if (entry?.ring) return entry.ring;
   const { openAgeRing } = await import('./open.js');
   try {
     const ring = await openAgeRing(choice.ring, options);
-    rememberRing(choice.ring, { ring });
+    rememberRing(choice.ring, options, { ring });
     return ring;
   } catch (error) {
-    rememberRing(choice.ring, { error });
+    rememberRing(choice.ring, options, { error });
     throw error;
   }
 }

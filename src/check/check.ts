@@ -52,6 +52,28 @@ export interface CheckReport {
 const TWIN_SUFFIXES = ['.json', '.dec.json', '.decrypted.json', '.plain.json', '.plaintext.json', '.enc.json'];
 
 /**
+ * The files `runCheck` looks at, absolute: every file below each directory of `paths` (default: the
+ * working directory), and each named file. Callers use it to open the `.age` rings of the configs
+ * among them before the (synchronous) check. Throws FileNotFound for a path that does not exist.
+ */
+export function checkedFiles(cwd: string, paths: readonly string[] | undefined): string[] {
+  const files: string[] = [];
+  for (const p of paths?.length ? paths : ['.']) {
+    const abs = resolve(cwd, p);
+    let isDir: boolean;
+    try {
+      isDir = statSync(abs).isDirectory();
+    } catch (e) {
+      const err = fileError(e, p);
+      if (err instanceof FileNotFound) throw new FileNotFound(`${p} does not exist`, { cause: e, hint: 'pass files or directories to check' });
+      throw err;
+    }
+    files.push(...(isDir ? walk(abs) : [abs]));
+  }
+  return files;
+}
+
+/**
  * Checks a tree for the ways encrypted config goes wrong in practice: keys that are (or are about to be)
  * committed or readable by others, decrypted copies lying next to the encrypted file, and — where a key
  * is at hand — configs that no longer open, no longer validate, or were not re-encrypted for too long.
@@ -67,21 +89,10 @@ export function runCheck(options: CheckOptions): CheckReport {
   const keyCandidates = new Set<string>();
   const walked: string[] = [];
   const tops = new Map<string, string | undefined>();
-  for (const p of options.paths?.length ? options.paths : ['.']) {
-    const abs = resolve(cwd, p);
-    let isDir: boolean;
-    try {
-      isDir = statSync(abs).isDirectory();
-    } catch (e) {
-      const err = fileError(e, p);
-      if (err instanceof FileNotFound) throw new FileNotFound(`${p} does not exist`, { cause: e, hint: 'pass files or directories to check' });
-      throw err;
-    }
-    for (const f of isDir ? walk(abs) : [abs]) {
-      walked.push(f);
-      if (f.endsWith('.enc')) configs.add(f);
-      else if (f.endsWith('.key')) keyCandidates.add(f);
-    }
+  for (const f of checkedFiles(cwd, options.paths)) {
+    walked.push(f);
+    if (f.endsWith('.enc')) configs.add(f);
+    else if (f.endsWith('.key')) keyCandidates.add(f);
   }
   // Key files named explicitly or by the environment are checked too (permissions, tracking).
   const env = keys.env ?? process.env;

@@ -319,19 +319,35 @@ function notThere(text: string, path: string, at: Located, source: string, forWr
   return new PathNotFound(`${path} is not set`, hint === undefined ? {} : { hint });
 }
 
-/** The key nearest to `wanted` by edit distance, if it is near enough to be a typo. */
+/**
+ * The key nearest to `wanted`, if it is near enough to be a typo: an edit distance of at most a quarter
+ * of the two names' lengths together (at least 1), so short names get some room too (`lvl` for `level`,
+ * two letters left out), or else an abbreviation (`lvl`, `db`: its letters in order in the key, the first
+ * one first). The limit counts both names: from the wanted one alone, a 3-letter name allowed 1 edit.
+ */
 function closest(wanted: string, keys: readonly string[]): string | undefined {
+  const w = wanted.toLowerCase();
   let best: string | undefined;
-  let bestDistance = Math.max(1, Math.floor(wanted.length / 3)) + 1;
+  let bestDistance = Infinity;
   for (const key of keys) {
-    if (Math.abs(key.length - wanted.length) >= bestDistance) continue;
-    const d = editDistance(wanted.toLowerCase(), key.toLowerCase());
-    if (d < bestDistance) {
+    const limit = Math.max(1, Math.floor((wanted.length + key.length) / 4));
+    if (Math.abs(key.length - wanted.length) > limit) continue;
+    const d = editDistance(w, key.toLowerCase());
+    if (d <= limit && d < bestDistance) {
       best = key;
       bestDistance = d;
     }
   }
-  return best;
+  if (best !== undefined || w.length < 2) return best;
+  const abbreviations = keys.filter((k) => isAbbreviation(w, k.toLowerCase()));
+  return abbreviations.length === 1 ? abbreviations[0] : undefined;
+}
+
+function isAbbreviation(short: string, long: string): boolean {
+  if (short.length >= long.length || short[0] !== long[0]) return false;
+  let i = 0;
+  for (const c of long) if (c === short[i]) i++;
+  return i === short.length;
 }
 
 /** Levenshtein distance with adjacent transpositions (optimal string alignment). */

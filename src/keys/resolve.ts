@@ -75,7 +75,7 @@ export function resolveKeyRing(configPath: string | undefined, options: KeyOptio
   const commandFromEnv = env[ENV_KEY_COMMAND];
   if (commandFromEnv !== undefined && commandFromEnv.trim() !== '') return runKeyCommand(commandFromEnv, options);
 
-  const tried = ['--key-file', ENV_KEY, ENV_KEY_FILE, ENV_KEY_COMMAND];
+  const tried = [ENV_KEY, ENV_KEY_FILE, ENV_KEY_COMMAND];
   for (const candidate of siblingKeyFiles(configPath)) {
     // Anything but a directory is read, so a FIFO or device named secret.key gets a clear error, not a skip.
     if (existsNotDirectory(candidate)) return readKeyFile(candidate, options);
@@ -86,7 +86,7 @@ export function resolveKeyRing(configPath: string | undefined, options: KeyOptio
   if (ageRing) return ageRing;
   tried.push(...siblingAgeRings(configPath));
   // --- end .age ---
-  throw new KeyNotFound(tried);
+  throw new KeyNotFound(tried, { noneGiven: true });
 }
 
 /**

@@ -39,7 +39,7 @@ export function loadConfig<T>(options: ValidatorOptions<T>): Promise<DeepReadonl
 export function loadConfig<T = unknown>(options: OtherOptions): Promise<DeepReadonly<T>>;
 export async function loadConfig(options: LoadOptions): Promise<unknown> {
   const prepared = prepare(options, 'loadConfig');
-  await openAgeRingFor(prepared.path, prepared.keys); // a .age key ring opens only asynchronously (issue 13)
+  await openRing(prepared); // a .age key ring opens only asynchronously (issue 13)
   return load(prepared).config;
 }
 
@@ -59,7 +59,7 @@ export function createConfigStore<T>(options: ValidatorOptions<T>): Promise<Conf
 export function createConfigStore<T = unknown>(options: OtherOptions): Promise<ConfigStore<DeepReadonly<T>>>;
 export async function createConfigStore(options: LoadOptions): Promise<ConfigStore<unknown>> {
   const prepared = prepare(options, 'createConfigStore');
-  await openAgeRingFor(prepared.path, prepared.keys);
+  await openRing(prepared);
   return storeOf(prepared);
 }
 
@@ -91,7 +91,7 @@ function storeOf(prepared: Prepared): ConfigStore<unknown> {
     get: () => current.config,
     reloadSync,
     reload: async () => {
-      await openAgeRingFor(prepared.path, prepared.keys);
+      await openRing(prepared);
       return reloadSync();
     },
     subscribe(listener) {
@@ -99,6 +99,15 @@ function storeOf(prepared: Prepared): ConfigStore<unknown> {
       return () => void listeners.delete(listener);
     },
   };
+}
+
+/** Opens the config's `.age` ring, if it has one, with errors in the loader's words. */
+async function openRing(p: Prepared): Promise<void> {
+  try {
+    await openAgeRingFor(p.path, p.keys);
+  } catch (e) {
+    throw inLibraryWords(e, p.caller);
+  }
 }
 
 // JSON.stringify throws on a bigint (bigNumbers: 'bigint'); the replacer runs only when there is one.

@@ -1,4 +1,4 @@
-import { FernetConfigError, FileNotFound, InvalidKey, KeyCommandError, KeyNotFound, TokenExpired, UsageError, WrongKey } from '../errors.js';
+import { FernetConfigError, FileNotFound, InvalidIdentity, InvalidKey, KeyCommandError, KeyNotFound, NoIdentity, TokenExpired, UsageError, WrongKey } from '../errors.js';
 
 /**
  * Key resolution and config opening are shared with the CLI and speak its flags (`--key-file`, "the --key
@@ -13,10 +13,12 @@ const FLAG_TO_OPTION: readonly [RegExp, string][] = [
   [/--key\b/g, 'key'],
   [/--ttl\b/g, 'ttl'],
   [/--strict-permissions\b/g, 'strictPermissions'],
+  [/--identity FILE\b/g, 'identityFile'],
+  [/--identity\b/g, 'identity/identityFile'],
 ];
 
 /** Classes whose constructor is `(message, options)` and whose texts may name a key flag. */
-const RESTATED = [WrongKey, UsageError, TokenExpired, InvalidKey, KeyCommandError, FileNotFound] as const;
+const RESTATED = [WrongKey, UsageError, TokenExpired, InvalidKey, KeyCommandError, FileNotFound, InvalidIdentity] as const;
 
 function inOptionWords(text: string): string {
   return FLAG_TO_OPTION.reduce((t, [flag, option]) => t.replace(flag, option), text);
@@ -24,7 +26,10 @@ function inOptionWords(text: string): string {
 
 /** `e` in the loader's words (same class and code, the original as `cause`); anything else unchanged. */
 export function inLibraryWords(e: unknown, caller: string): unknown {
-  if (e instanceof KeyNotFound) return new KeyNotFound(e.tried, { words: 'library', caller, cause: e });
+  // Exact classes: the subclasses (NotARecipient, PassphraseRequired) keep their own code and text, which
+  // name no flag; rebuilding them as KeyNotFound would lose both.
+  if (e instanceof NoIdentity && e.constructor === NoIdentity) return new NoIdentity(e.ring, e.tried, { words: 'library', caller, cause: e });
+  if (e instanceof KeyNotFound && e.constructor === KeyNotFound) return new KeyNotFound(e.tried, { words: 'library', caller, cause: e, noneGiven: e.noneGiven });
   if (!(e instanceof FernetConfigError)) return e;
   const Class = RESTATED.find((C) => e.constructor === C);
   if (Class === undefined) return e;

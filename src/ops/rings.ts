@@ -1,6 +1,7 @@
+import { openAgeRingFor } from '../age/select.js';
 import type { KeySource } from '../config/file.js';
 import { KeyNotFound } from '../errors.js';
-import { resolveKeyRing } from '../keys/resolve.js';
+import { resolveKeyRing, type KeyOptions } from '../keys/resolve.js';
 import { KeyRing } from '../keys/ring.js';
 
 /**
@@ -21,4 +22,21 @@ export function ringResolver(keys: KeySource = {}): (configPath: string) => KeyR
     return () => ring;
   }
   return (configPath) => resolveKeyRing(configPath, keys);
+}
+
+/**
+ * Opens, ahead of a synchronous pass over several configs (check), the `.age` ring each one's key
+ * resolution would land on: key resolution cannot open a ring itself. Outcomes, failures included, are
+ * remembered by openAgeRingFor and met again where each config resolves its key, so one config whose
+ * ring does not open is reported for that config and does not stop the others. Rings shared by several
+ * configs (or reached through links) are opened once.
+ */
+export async function openAgeRingsFor(configs: readonly string[], keys: KeyOptions): Promise<void> {
+  for (const config of configs) {
+    try {
+      await openAgeRingFor(config, keys);
+    } catch {
+      // remembered; raised again for this config by its key resolution
+    }
+  }
 }
