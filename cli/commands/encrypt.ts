@@ -60,6 +60,7 @@ function stdoutRing(flags: Flags) {
     const near = here.length > 0 ? ` (for ${here.join(' or ')} here, -o FILE in this directory)` : '';
     throw new KeyNotFound(e.tried, {
       cause: e,
+      noneGiven: e.noneGiven,
       hint: `writing to stdout there is no config to find a key or .age ring beside: pass -o FILE to write the config where it will live, and the key file or .age ring beside FILE is used${near}; or pass --key-file PATH (-k), or set FERNET_CONFIG_KEY_FILE`,
     });
   }

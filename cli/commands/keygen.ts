@@ -10,6 +10,7 @@ import { ignoredPaths, topLevel } from '../../src/git/git.js';
 import { fingerprintKey, formatKeyFile, parseKeyFile } from '../../src/keys/ring.js';
 import { askPassphrase } from '../age.js';
 import { info, keyOptions, out, printJson, stdinIsTTY, warn } from '../io.js';
+import { ringShown, written } from '../written.js';
 
 interface Flags {
   force?: boolean;
@@ -96,8 +97,9 @@ async function addToRing(ring: string, flags: Flags): Promise<number> {
     printJson({ path: result.ring, fingerprint: result.fingerprint, keys: result.keys });
     return 0;
   }
-  info(`wrote a new primary key to ${result.ring} (fingerprint ${result.fingerprint}, ${result.keys} keys in the ring) for ${result.recipients.map((r) => r.name).join(', ')}`);
-  info(`next: fcfg rotate CONFIG... (re-encrypts them with it), then fcfg keys prune ${result.ring} --keep 1 CONFIG...; commit ${result.ring}, its recipients file and the configs`);
+  const { recipientsPathFor } = await import('../../src/age/recipients-file.js');
+  info(`wrote a new primary key to ${ringShown(result.ring)} (fingerprint ${result.fingerprint}, ${result.keys} keys in the ring) for ${result.recipients.map((r) => r.name).join(', ')}`);
+  info(`next: fcfg rotate CONFIG... (re-encrypts them with it), then fcfg keys prune ${result.ring} --keep 1 CONFIG...; commit ${written(result.ring)}, ${written(recipientsPathFor(result.ring))} and the configs`);
   return 0;
 }
 

@@ -1,10 +1,9 @@
-import { lstatSync, realpathSync } from 'node:fs';
-import { isAbsolute, relative } from 'node:path';
 import { recipientsPathFor } from '../../src/age/recipients-file.js';
 import { addRecipient, DEFAULT_RING, listRecipients, removeRecipient, type RecipientInfo } from '../../src/age/ring-ops.js';
 import { FileNotFound, RevokeIncomplete } from '../../src/errors.js';
 import { askPassphrase } from '../age.js';
 import { info, keyOptions, out, printJson, warn, type KeyFlags } from '../io.js';
+import { ringShown, written } from '../written.js';
 
 interface Flags extends KeyFlags {
   ring?: string;
@@ -15,28 +14,6 @@ interface Flags extends KeyFlags {
 }
 
 const show = (r: RecipientInfo) => `${r.name} (${r.kind} ${r.fingerprint})`;
-
-/**
- * A file that was written, as the user should `git add` it: the target of a link (that is the file that
- * changed), relative to the working directory when inside it, else absolute; a plain relative path as given.
- */
-function written(path: string): string {
-  let real: string;
-  try {
-    if (!isAbsolute(path) && !lstatSync(path).isSymbolicLink()) return path;
-    real = realpathSync(path);
-  } catch {
-    return path;
-  }
-  const rel = relative(process.cwd(), real);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : real;
-}
-
-/** The ring as changed: its target, and the link it was reached through. */
-function ringShown(ring: string): string {
-  const target = written(ring);
-  return target === ring ? ring : `${target} (through ${ring})`;
-}
 
 function options(flags: Flags) {
   return { ...keyOptions(flags), passphrase: askPassphrase, ...(flags.force ? { force: true } : {}) };
