@@ -31,6 +31,7 @@ export class ReadableStream {
   #source;
   #controller;
   #starting;
+  #reading = Promise.resolve();
 
   constructor(source = {}) {
     this.#source = source;
@@ -61,8 +62,18 @@ export class ReadableStream {
     this.#queue.length = 0;
   }
 
-  /** The next chunk, pulling the source until it enqueues one, closes or errors. */
-  async _next() {
+  /**
+   * The next chunk, pulling the source until it enqueues one, closes or errors. Reads are served one
+   * after the other, in the order they were asked for, as the standard's read requests are: a second
+   * read issued before the first settles must not pull the source at the same time.
+   */
+  _next() {
+    const next = this.#reading.then(() => this.#pullNext());
+    this.#reading = next.catch(() => {});
+    return next;
+  }
+
+  async #pullNext() {
     if (this.#starting) {
       await this.#starting;
       this.#starting = undefined;

@@ -11,6 +11,7 @@ import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import type { Transformer } from 'node:stream/web';
 import * as pkg from 'age-encryption';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseSshRecipient, sshIdentityFromFile } from '../src/age/ssh.js';
@@ -225,5 +226,116 @@ describe('the bundle takes bytes only', () => {
       d.addIdentity(id);
       expect(await d.decrypt(file, 'text')).toBe('h\ufffdi');
     }
+  });
+});
+
+describe("the stand-ins against Node's web streams, scenario by scenario", () => {
+  // The module as built into dist/age.cjs; a plain JavaScript file, so typed here by what it stands in for.
+  const STAND_INS = join(REPO, 'scripts', 'age-web-streams.mjs');
+  interface Streams {
+    ReadableStream: typeof ReadableStream;
+    TransformStream: typeof TransformStream;
+  }
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const dec = (c: unknown) => new TextDecoder().decode(c as Uint8Array);
+  const source = (S: Streams, ...parts: string[]) =>
+    new S.ReadableStream<Uint8Array>({
+      start(c) {
+        for (const p of parts) c.enqueue(enc(p));
+        c.close();
+      },
+    });
+  /** Every chunk as text, or the failure's message. */
+  async function drain(r: ReadableStreamDefaultReader<Uint8Array>): Promise<string[]> {
+    const out: string[] = [];
+    try {
+      for (;;) {
+        const { done, value } = await r.read();
+        if (done) return out;
+        out.push(dec(value));
+      }
+    } catch (e) {
+      return [...out, `error: ${(e as Error).message}`];
+    }
+  }
+  const upper = (S: Streams, extra: Transformer<Uint8Array, Uint8Array> = {}) =>
+    new S.TransformStream<Uint8Array, Uint8Array>({ transform: (c, ctl) => ctl.enqueue(enc(dec(c).toUpperCase())), ...extra });
+
+  const SCENARIOS: [string, (S: Streams) => Promise<unknown>][] = [
+    ['chunks pass through a transform', async (S) => drain(source(S, 'a', 'b').pipeThrough(upper(S)).getReader())],
+    ['start() enqueues before the piped chunks', async (S) => drain(source(S, 'x').pipeThrough(new S.TransformStream({ start: (c) => c.enqueue(enc('head')) })).getReader())],
+    [
+      'reads issued at once resolve in order',
+      async (S) => {
+        const r = source(S, 'a', 'b', 'c').pipeThrough(upper(S)).getReader();
+        return (await Promise.all([r.read(), r.read(), r.read(), r.read()])).map((x) => (x.done ? 'done' : dec(x.value)));
+      },
+    ],
+    ['a throw in transform rejects the read', async (S) => drain(source(S, 'a', 'bad', 'c').pipeThrough(upper(S, { transform: (c, ctl) => (dec(c) === 'bad' ? (() => { throw new Error('bad chunk'); })() : ctl.enqueue(c)) })).getReader())],
+    ['a throw in flush rejects the last read', async (S) => drain(source(S, 'a').pipeThrough(upper(S, { flush: () => { throw new Error('final chunk is empty'); } })).getReader())],
+    ['flush enqueues after the last chunk', async (S) => drain(source(S, 'a').pipeThrough(upper(S, { flush: (ctl) => ctl.enqueue(enc('end')) })).getReader())],
+    ['terminate() ends the output early', async (S) => drain(source(S, 'a', 'b').pipeThrough(upper(S, { transform: (c, ctl) => { ctl.enqueue(c); ctl.terminate(); } })).getReader())],
+    ['controller.error() rejects the read', async (S) => drain(source(S, 'a', 'b').pipeThrough(upper(S, { transform: (_, ctl) => ctl.error(new Error('stop')) })).getReader())],
+    ['an empty source gives only flush', async (S) => drain(source(S).pipeThrough(upper(S, { flush: (ctl) => ctl.enqueue(enc('only')) })).getReader())],
+    [
+      'release, then read the rest through another pipe',
+      async (S) => {
+        const s = source(S, 'a', 'b', 'c');
+        const r = s.getReader();
+        const first = dec((await r.read()).value);
+        r.releaseLock();
+        return [first, ...(await drain(s.pipeThrough(upper(S)).getReader()))];
+      },
+    ],
+    [
+      'a locked stream refuses a second reader and a pipe',
+      async (S) => {
+        const s = source(S, 'a');
+        s.getReader();
+        const refused = (f: () => unknown) => {
+          try {
+            f();
+            return 'accepted';
+          } catch (e) {
+            return (e as Error).name;
+          }
+        };
+        return [s.locked, refused(() => s.getReader()), refused(() => s.pipeThrough(upper(S)))];
+      },
+    ],
+    ['pull() feeds a stream on demand', async (S) => {
+      let n = 0;
+      const s = new S.ReadableStream<Uint8Array>({ pull: (c) => (n < 3 ? c.enqueue(enc(String(n++))) : c.close()) });
+      return drain(s.getReader());
+    }],
+    [
+      'reads issued at once wait for each pull() in turn',
+      async (S) => {
+        let n = 0;
+        let active = 0;
+        let most = 0;
+        // Later pulls finish sooner, so pulls run side by side would also enqueue out of order.
+        const s = new S.ReadableStream<Uint8Array>({
+          pull: async (c) => {
+            const i = n++;
+            if (i === 3) return c.close();
+            most = Math.max(most, ++active);
+            await new Promise((resolve) => setTimeout(resolve, 30 - 10 * i));
+            active--;
+            c.enqueue(enc(String(i)));
+          },
+        });
+        const r = s.getReader();
+        const got = (await Promise.all([r.read(), r.read(), r.read(), r.read()])).map((x) => (x.done ? 'done' : dec(x.value)));
+        return { got, pullsAtOnce: most };
+      },
+    ],
+    ['a pull() that throws errors the stream', async (S) => drain(new S.ReadableStream<Uint8Array>({ pull: () => { throw new Error('pull failed'); } }).getReader())],
+  ];
+
+  it.each(SCENARIOS)('%s', async (_, scenario) => {
+    const shim = (await import(STAND_INS)) as Streams;
+    const node = { ReadableStream: globalThis.ReadableStream, TransformStream: globalThis.TransformStream };
+    expect(await scenario(shim)).toEqual(await scenario(node));
   });
 });
