@@ -4,10 +4,11 @@
 // Each process reports its own CPU time (user + system, from a preloaded exit hook): on a busy machine it
 // varies less than the wall time.
 //
-// What an X25519 ring costs is mostly Node's: compiling dist/age.cjs (24 KB: age's format code, with
-// X25519, SHA-256, HMAC, HKDF and ChaCha20-Poly1305 from node:crypto; scripts/bundle-age.mjs), loading
-// Node's web streams, which age's API is built on, and the decryption. An ssh-rsa ring adds parsing the
-// private key and one RSA-OAEP decryption (3072 bits here).
+// What an X25519 ring costs is mostly Node's: compiling and evaluating dist/age.cjs (28 KB: age's format
+// code, with X25519, SHA-256, HMAC, HKDF and ChaCha20-Poly1305 from node:crypto and in-memory streams in
+// place of Node's web streams; scripts/bundle-age.mjs), the first use of each OpenSSL algorithm, and our
+// src/age modules. An ssh-rsa ring adds parsing the private key and one RSA-OAEP decryption (3072 bits
+// here). The target is judged on the CPU columns: on a shared machine the wall times follow the load.
 //
 // `--baseline DIR` also runs the build in DIR (a copy of the package directory with its own dist/, inside
 // this checkout so that it finds node_modules) in the same interleaved loop, for a before/after from one
@@ -99,8 +100,10 @@ try {
     return [kind, p.toFixed(1), x.toFixed(1), `+${(x - p).toFixed(1)}`, r.toFixed(1), `+${(r - p).toFixed(1)}`, `+${(cx - cp).toFixed(1)}`, `+${(cr - cp).toFixed(1)}`];
   });
   const current = order.filter((k) => !k.endsWith('(baseline)'));
-  const extra = Math.max(...current.map((k) => median(wall[`${k}/x25519`]) - median(wall[`${k}/plain`])));
-  const goal = ['X25519 ring adds < 15 ms to start-up', `+${extra.toFixed(1)} ms`, extra < 15 ? 'met' : 'missed'];
+  const extra = (times, k) => median(times[`${k}/x25519`]) - median(times[`${k}/plain`]);
+  const cpuExtra = Math.max(...current.map((k) => extra(cpu, k)));
+  const wallExtra = Math.max(...current.map((k) => extra(wall, k)));
+  const goal = ['X25519 ring adds < 15 ms to start-up (CPU)', `+${cpuExtra.toFixed(1)} ms CPU (wall +${wallExtra.toFixed(1)} ms)`, cpuExtra < 15 ? 'met' : 'missed'];
   const machine = machineName();
   const markdown = [
     '# .age key ring start-up',

@@ -40,8 +40,15 @@ export async function loadPostQuantum() {
   if (!filled()) fillPrimitives(require('./age-pq.cjs'));
 }
 
+// The bundle's streams are in-memory ones (scripts/age-web-streams.mjs): a stream from outside would be
+// taken for bytes and fail deep inside, so only bytes (and text to encrypt) are accepted, by name.
+function inMemory(file, what) {
+  if (!(file instanceof Uint8Array) && typeof file !== 'string') throw new TypeError(`dist/age.cjs ${what} bytes held in memory: pass a Uint8Array, not a stream`);
+}
+
 export class Encrypter extends AgeEncrypter {
   async encrypt(file) {
+    inMemory(file, 'encrypts');
     if (this.passphrase !== null || this.recipients.some(heavy)) await loadPostQuantum();
     return super.encrypt(file);
   }
@@ -49,11 +56,13 @@ export class Encrypter extends AgeEncrypter {
 
 export class Decrypter extends AgeDecrypter {
   async decrypt(file, outputFormat) {
+    inMemory(file, 'decrypts');
     if (this.identities.some(heavy)) await loadPostQuantum();
     return super.decrypt(file, outputFormat);
   }
 
   async decryptHeader(header) {
+    inMemory(header, 'decrypts');
     if (this.identities.some(heavy)) await loadPostQuantum();
     return super.decryptHeader(header);
   }

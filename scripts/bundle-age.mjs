@@ -49,7 +49,17 @@ const splitAge = {
 
 const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', minify: true, legalComments: 'none', metafile: true, logLevel: 'warning' };
 const results = await Promise.all([
-  build({ ...common, entryPoints: ['scripts/age-entry.mjs'], outfile: 'dist/age.cjs', external: ['./age-pq.cjs', './age-ed25519.cjs'], plugins: [splitAge] }),
+  // age's ReadableStream, TransformStream and Response are this bundle's own in-memory ones
+  // (scripts/age-web-streams.mjs says why), and CryptoKey a check that loads WebCrypto only for an object
+  // that may be one (scripts/age-crypto-key.mjs): the globals of those names are replaced in every module.
+  build({
+    ...common,
+    entryPoints: ['scripts/age-entry.mjs'],
+    outfile: 'dist/age.cjs',
+    external: ['./age-pq.cjs', './age-ed25519.cjs'],
+    inject: ['scripts/age-web-streams.mjs', 'scripts/age-crypto-key.mjs'],
+    plugins: [splitAge],
+  }),
   // Resolved from age-encryption's own directory, so the bundles hold the versions age itself imports.
   ...['age-pq', 'age-ed25519'].map((name) =>
     build({

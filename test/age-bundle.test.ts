@@ -162,4 +162,42 @@ describe('what opening a ring loads', () => {
     const opened = new Set(readFileSync(out, 'utf8').match(/dist\/age[\w-]*\.[cm]?js/g));
     expect([...opened].sort()).toEqual(['dist/age.cjs', ...extra.map((f) => `dist/${f}`)].sort());
   });
+
+  // Node's web streams, fetch (undici, behind Response) and WebCrypto are built-ins, invisible to strace:
+  // process.moduleLoadList names them. age's code reaches them through globals, which dist/age.cjs
+  // replaces with in-memory stand-ins (scripts/age-web-streams.mjs, scripts/age-crypto-key.mjs). Compared
+  // with the same command on a plain key file, which loads a few web-stream helpers of Node's own.
+  function modulesOf(d: string, env: Record<string, string>): string[] {
+    const hook = join(d, 'modules.cjs');
+    writeFileSync(hook, "process.on('exit', () => process.stderr.write('\\nMODULES ' + JSON.stringify(process.moduleLoadList) + '\\n'));\n");
+    mkdirSync(join(d, 'home'), { recursive: true });
+    const r = spawnSync(process.execPath, ['-r', hook, CLI, 'get', 'config.enc', 'a'], {
+      cwd: d,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', HOME: join(d, 'home'), ...env },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('b');
+    return JSON.parse(/MODULES (.*)/.exec(r.stderr)![1]!) as string[];
+  }
+
+  it.each(['x25519', 'ssh-rsa'] as const)('fcfg get through a %s ring loads no web streams, fetch or WebCrypto', async (kind) => {
+    const plainDir = fresh();
+    const key = generateKey();
+    writeFileSync(join(plainDir, 'secret.key'), key + '\n', { mode: 0o600 });
+    writeFileSync(join(plainDir, 'config.enc'), new Fernet(key).encrypt(JSON.stringify({ a: 'b' })) + '\n');
+    const plain = new Set(modulesOf(plainDir, {}));
+    const d = fresh();
+    const loaded = modulesOf(d, await ring(d, kind));
+    expect(loaded.some((m) => /crypto\/keys/.test(m))).toBe(true); // the list is the real one
+    expect(loaded.filter((m) => !plain.has(m) && /webstreams|undici|fetch|webcrypto/.test(m))).toEqual([]);
+  });
+
+  it('dist/age.cjs uses none of the globals it replaces', () => {
+    // Stand-ins only: a global left in the bundle would load Node's implementation on first use.
+    const text = readFileSync(dist('age.cjs'), 'utf8');
+    for (const name of ['ReadableStream', 'TransformStream', 'Response', 'CryptoKey']) {
+      expect([name, text.match(new RegExp(`\\b(?:new|instanceof|typeof)\\s+${name}\\b`, 'g')) ?? []]).toEqual([name, []]);
+    }
+  });
 });

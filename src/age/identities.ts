@@ -25,7 +25,6 @@ export interface IdentitySource {
 
 export interface LoadedIdentity {
   label: string;
-  identity: string | Identity;
   /** The public side, for messages: an age recipient or an SSH fingerprint (computed only for a message). */
   publicLabel: () => Promise<string>;
 }
@@ -56,12 +55,19 @@ function readSource(source: IdentitySource): string {
   return bytes.toString('utf8');
 }
 
+/** What loadIdentities adds the identities to: an age Decrypter. */
+export interface IdentityTarget {
+  addIdentity(identity: string | Identity): void;
+}
+
 /**
- * The identities of one source: age identity lines (`AGE-SECRET-KEY-1...`, `AGE-SECRET-KEY-PQ-1...`,
- * `#` comments), or one OpenSSH/PEM private key (ssh-ed25519 or ssh-rsa). A protected SSH key asks
- * `options.passphrase` only when the ring has a stanza for it. Errors name the source and line only.
+ * The identities of one source, added to `target`: age identity lines (`AGE-SECRET-KEY-1...`,
+ * `AGE-SECRET-KEY-PQ-1...`, `#` comments), or one OpenSSH/PEM private key (ssh-ed25519 or ssh-rsa). A
+ * protected SSH key asks `options.passphrase` only when the ring has a stanza for it. Errors name the
+ * source and line only. Adding is what checks an age identity line (bech32 checksum, length), and it
+ * builds the identity, public key included: it is done once, to the decrypter that will use it.
  */
-export async function loadIdentities(source: IdentitySource, options: AgeKeyOptions): Promise<LoadedIdentity[]> {
+export async function loadIdentities(source: IdentitySource, options: AgeKeyOptions, target: IdentityTarget): Promise<LoadedIdentity[]> {
   const text = readSource(source);
   const where = source.text !== undefined ? source.label : `identity file ${source.label}`;
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
@@ -75,12 +81,13 @@ export async function loadIdentities(source: IdentitySource, options: AgeKeyOpti
       return options.passphrase(where);
     };
     const identity = await ssh.sshIdentityFromFile(text, { passphrase, source: where });
-    return [{ label: source.label, identity, publicLabel: async () => identity.fingerprint }];
+    target.addIdentity(identity);
+    return [{ label: source.label, publicLabel: async () => identity.fingerprint }];
   }
   if (text.startsWith('age-encryption.org/') || text.includes('-----BEGIN AGE ENCRYPTED FILE-----')) {
     throw new InvalidIdentity(`${where} is an encrypted identity file, which fernet-config does not open`, { hint: 'decrypt it to a 0600 file and pass that with --identity' });
   }
-  const { Decrypter, identityToRecipient } = await ageLib();
+  const { identityToRecipient } = await ageLib();
   const out: LoadedIdentity[] = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -89,8 +96,7 @@ export async function loadIdentities(source: IdentitySource, options: AgeKeyOpti
     const at = lines.length > 1 ? `${where}, line ${i + 1}` : where;
     if (!line.startsWith('AGE-SECRET-KEY-')) throw new InvalidIdentity(`${at}: not an identity (expected AGE-SECRET-KEY-1..., AGE-SECRET-KEY-PQ-1... or an OpenSSH private key)`, { hint: IDENTITY_HINT });
     try {
-      // Parses the key (bech32 checksum, length) without the scalar multiplication identityToRecipient does.
-      new Decrypter().addIdentity(line);
+      target.addIdentity(line);
     } catch (cause) {
       throw new InvalidIdentity(`${at}: not a valid age identity (expected AGE-SECRET-KEY-1... or AGE-SECRET-KEY-PQ-1...)`, { cause, hint: IDENTITY_HINT });
     }
@@ -98,7 +104,7 @@ export async function loadIdentities(source: IdentitySource, options: AgeKeyOpti
       const r = await identityToRecipient(line);
       return `${r.slice(0, r.startsWith('age1pq1') ? 12 : 9)}…${r.slice(-6)}`;
     };
-    out.push({ label: source.label, identity: line, publicLabel });
+    out.push({ label: source.label, publicLabel });
   }
   if (out.length === 0) throw new InvalidIdentity(`${where} holds no identity`, { hint: 'create one with `fcfg identity new PATH`' });
   return out;

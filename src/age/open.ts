@@ -30,12 +30,8 @@ export async function openAgeRingDetailed(ringPath: string, options: AgeKeyOptio
   const { Decrypter } = await ageLib();
   const mine: LoadedIdentity[] = [];
   for (const source of sources) {
-    const identities = await loadIdentities(source, options);
     const decrypter = new Decrypter();
-    for (const i of identities) {
-      decrypter.addIdentity(i.identity);
-      mine.push(i);
-    }
+    mine.push(...(await loadIdentities(source, options, decrypter)));
     let text: string;
     try {
       text = await decryptText(decrypter, bytes);
@@ -64,30 +60,16 @@ export async function openAgeRing(ringPath: string, options: AgeKeyOptions & { e
 }
 
 /**
- * Decrypts through age's stream interface and reads the stream here: its Uint8Array form reads the
- * output with `new Response(stream)`, and the first use of Response loads Node's fetch implementation
- * (undici), the largest part of the cost of opening a ring (bench/age.mjs).
+ * The ring's text. age's Uint8Array form reads its output with `new Response(stream)`: in dist/age.cjs
+ * that is the bundle's in-memory stand-in (scripts/age-web-streams.mjs), not Node's fetch. Decoded here,
+ * strictly: a key file is UTF-8, and Response.text() would replace what is not.
  */
 async function decryptText(decrypter: InstanceType<Awaited<ReturnType<typeof ageLib>>['Decrypter']>, bytes: Uint8Array): Promise<string> {
-  const input = new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(bytes);
-      controller.close();
-    },
-  });
-  const reader = (await decrypter.decrypt(input)).getReader();
-  const chunks: Uint8Array[] = [];
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-  }
-  const out = Buffer.concat(chunks);
+  const out = await decrypter.decrypt(bytes);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(out);
   } finally {
     out.fill(0);
-    for (const c of chunks) c.fill(0);
   }
 }
 
