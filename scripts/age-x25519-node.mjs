@@ -9,8 +9,9 @@
 // decoder and encoder framework, whose first use cost more than the rest of the X25519 work (several
 // milliseconds at ring open); JWK maps to OpenSSL's raw-key calls. Node builds an OKP private key from
 // `d` alone: `x` must be a string and is not read (lib/internal/crypto/keys.js, getKeyObjectHandleFromJwk,
-// Node 20), and it is the public key this module is asked to compute, so it is left empty. Should Node
-// ever check it, the import throws, and test/age-bundle.test.ts compares every result with the package.
+// Node 20), and it is the public key this module is asked to compute, so it is left empty. Should a later
+// Node check it (engines allows any Node from 20.16), the JWK import throws and the key is imported as
+// PKCS #8 DER instead: slower on first use, the same key (test/age-bundle.test.ts checks both paths).
 // The base64url string of the scalar is no new exposure: the identity is a string already.
 import { KeyObject, createPrivateKey, createPublicKey, diffieHellman, timingSafeEqual } from 'node:crypto';
 
@@ -27,9 +28,28 @@ function privateKey(scalar) {
   if (scalar.length !== 32) throw new Error('X25519 private key must be 32 bytes');
   const kept = imported.get(scalar);
   if (kept && timingSafeEqual(kept.bytes, scalar)) return kept.key;
-  const key = createPrivateKey(okp({ d: b64url(scalar), x: '' }));
+  const key = importPrivate(scalar);
   imported.set(scalar, { bytes: new Uint8Array(scalar), key });
   return key;
+}
+
+/** RFC 8410 PKCS #8 header of an X25519 private key, before its 32-byte scalar. */
+const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
+
+export function importPrivate(scalar, viaJwk = true) {
+  if (viaJwk) {
+    try {
+      return createPrivateKey(okp({ d: b64url(scalar), x: '' }));
+    } catch {
+      // a Node that validates x: the DER path below needs nothing but the scalar
+    }
+  }
+  const der = Buffer.concat([PKCS8_X25519, scalar]);
+  try {
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  } finally {
+    der.fill(0);
+  }
 }
 
 export async function scalarMult(scalar, u) {

@@ -6,7 +6,7 @@
  * the classic path starts loading the heavy code again. Runs against the build (`npm test` builds first).
  */
 import { spawnSync } from 'node:child_process';
-import type { webcrypto } from 'node:crypto';
+import { createPublicKey, randomBytes, type webcrypto } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -198,6 +198,23 @@ describe('what opening a ring loads', () => {
     const text = readFileSync(dist('age.cjs'), 'utf8');
     for (const name of ['ReadableStream', 'TransformStream', 'Response', 'CryptoKey']) {
       expect([name, text.match(new RegExp(`\\b(?:new|instanceof|typeof)\\s+${name}\\b`, 'g')) ?? []]).toEqual([name, []]);
+    }
+  });
+});
+
+describe('X25519 private keys into node:crypto', () => {
+  it('the JWK import (d alone) and the PKCS #8 fallback give the same key, the one RFC 7748 says', async () => {
+    // A build script (plain JavaScript, no declarations): loaded by path, its one export typed here.
+    const script = join(REPO, 'scripts', 'age-x25519-node.mjs');
+    const { importPrivate } = (await import(script)) as { importPrivate: (s: Uint8Array, viaJwk?: boolean) => import('node:crypto').KeyObject };
+    const { x25519 } = await import('@noble/curves/ed25519.js');
+    for (let i = 0; i < 8; i++) {
+      const scalar = new Uint8Array(randomBytes(32));
+      const expected = Buffer.from(x25519.getPublicKey(scalar)).toString('base64url');
+      for (const viaJwk of [true, false]) {
+        const jwk = createPublicKey(importPrivate(scalar, viaJwk)).export({ format: 'jwk' });
+        expect(jwk.x, `viaJwk ${viaJwk}`).toBe(expected);
+      }
     }
   });
 });
