@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { Fernet, generateKey, loadConfig, loadConfigSync, createConfigStore, createConfigStoreSync } from '../src/index.js';
 import { FernetConfigError } from '../src/errors.js';
@@ -56,6 +57,8 @@ describe('loader errors in library words', () => {
     expect(e.message).toContain('(no keyFile, key or keyCommand option given; tried: FERNET_CONFIG_KEY;');
     expect(e.hint).toBe(`key files are looked for beside the config, not in the current directory: pass keyFile (or key, keyCommand) to ${name}(), set FERNET_CONFIG_KEY_FILE, or create a key with \`fcfg keygen\``);
     expect(`${e.message} ${e.hint}`).not.toMatch(FLAG);
+    // Node prints an uncaught error with its causes: the CLI-worded original must not be one of them.
+    expect(inspect(e)).not.toMatch(FLAG);
   });
 
   it.each(LOADERS)('%s: option mistakes name the function called', async (name, call) => {

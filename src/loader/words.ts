@@ -26,15 +26,17 @@ function inOptionWords(text: string): string {
 
 /** `e` in the loader's words (same class and code, the original as `cause`); anything else unchanged. */
 export function inLibraryWords(e: unknown, caller: string): unknown {
+  // The restated error takes the place of `e`, whose CLI wording must not come back as its `cause` (Node
+  // prints causes with an uncaught error); what caused `e` is passed on.
   // Exact classes: the subclasses (NotARecipient, PassphraseRequired) keep their own code and text, which
   // name no flag; rebuilding them as KeyNotFound would lose both.
-  if (e instanceof NoIdentity && e.constructor === NoIdentity) return new NoIdentity(e.ring, e.tried, { words: 'library', caller, cause: e });
-  if (e instanceof KeyNotFound && e.constructor === KeyNotFound) return new KeyNotFound(e.tried, { words: 'library', caller, cause: e, noneGiven: e.noneGiven });
+  if (e instanceof NoIdentity && e.constructor === NoIdentity) return new NoIdentity(e.ring, e.tried, { words: 'library', caller, cause: e.cause });
+  if (e instanceof KeyNotFound && e.constructor === KeyNotFound) return new KeyNotFound(e.tried, { words: 'library', caller, cause: e.cause, noneGiven: e.noneGiven });
   if (!(e instanceof FernetConfigError)) return e;
   const Class = RESTATED.find((C) => e.constructor === C);
   if (Class === undefined) return e;
   const message = inOptionWords(e.message);
   const hint = e.hint === undefined ? undefined : inOptionWords(e.hint);
   if (message === e.message && hint === e.hint) return e;
-  return new Class(message, { cause: e, ...(hint === undefined ? {} : { hint }) });
+  return new Class(message, { cause: e.cause, ...(hint === undefined ? {} : { hint }) });
 }
