@@ -167,8 +167,11 @@ const toChunks = {
     }));
   },
 };
-/** In a chunk: a module run-read.js holds is taken from it. */
-function fromRunRead(inRunRead, used) {
+/**
+ * In a chunk: a module run-read.js holds is taken from it. With `names`, each such import stays in the
+ * output instead (ES module format), for importedNames() to read.
+ */
+function fromRunRead(inRunRead, names = false) {
   return {
     name: 'from-run-read',
     setup(b) {
@@ -176,8 +179,7 @@ function fromRunRead(inRunRead, used) {
         if (args.namespace !== 'file') return undefined;
         const path = resolve(args.resolveDir, args.path);
         if (!inRunRead.has(path)) return undefined;
-        used.add(distKey(path));
-        return { path, namespace: 'fcfg-shared' };
+        return names ? { path: `fcfg-shared:${distKey(path)}`, external: true } : { path, namespace: 'fcfg-shared' };
       });
       b.onResolve({ filter: /^\.\/run-read\.js$/ }, (args) => ({ path: args.path, external: true }));
       b.onLoad({ filter: /.*/, namespace: 'fcfg-shared' }, (args) => ({
@@ -188,43 +190,65 @@ function fromRunRead(inRunRead, used) {
     },
   };
 }
-/** run-read.js's entry: run(), and the modules chunks take from it (a require() in a bundle is synchronous). */
-const readEntry = (shared) => ({
-  contents: [
-    "export { run } from './run-read.js';",
-    'export function __fcfgShared(key) {',
-    '  switch (key) {',
-    ...[...shared].sort().map((key) => `    case ${JSON.stringify(key)}: return require(${JSON.stringify(`../${key}`)});`),
-    '  }',
-    '  throw new Error(`${key} is not shared by run-read.js`);',
-    '}',
-  ].join('\n'),
-  resolveDir: resolve('dist/cli'),
-  sourcefile: 'run-read-entry.js',
-  loader: 'js',
-});
+/**
+ * The names a chunk imports from each module it takes from run-read.js, read from the import statements of
+ * its ES module build (null: the module whole). run-read.js then exports just these: a namespace would keep
+ * every export of the module, which tree shaking otherwise drops (12 KB).
+ */
+function importedNames(esm, names) {
+  for (const [, clause, key] of esm.matchAll(/^import\s+([^;]*?)\s+from\s*"fcfg-shared:([^"]+)";/gm)) {
+    const listed = /^\{([^}]*)\}$/.exec(clause.trim());
+    const known = names.has(key) ? names.get(key) : new Set();
+    if (!listed || known === null) {
+      names.set(key, null);
+      continue;
+    }
+    for (const item of listed[1].split(',').map((x) => x.trim()).filter(Boolean)) known.add(item.split(/\s+as\s+/)[0]);
+    names.set(key, known);
+  }
+}
+/** run-read.js's entry: run(), and what chunks take from it (imported here, so the very same modules). */
+function readEntry(names) {
+  const lines = ["export { run } from './run-read.js';"];
+  const cases = [];
+  [...names.keys()].sort().forEach((key, i) => {
+    const from = JSON.stringify(`../${key}`);
+    const list = names.get(key);
+    if (list === null) {
+      lines.push(`import * as s${i} from ${from};`);
+      cases.push(`    case ${JSON.stringify(key)}: return s${i};`);
+      return;
+    }
+    const sorted = [...list].sort();
+    lines.push(`import { ${sorted.map((n, j) => `${n} as s${i}_${j}`).join(', ')} } from ${from};`);
+    // Getters, as a namespace has: each binding read when used, not copied when the chunk loads.
+    cases.push(`    case ${JSON.stringify(key)}: return { ${sorted.map((n, j) => `get ${n}() { return s${i}_${j}; }`).join(', ')} };`);
+  });
+  const contents = [...lines, 'export function __fcfgShared(key) {', '  switch (key) {', ...cases, '  }', '  throw new Error(`${key} is not shared by run-read.js`);', '}'];
+  return { contents: contents.join('\n'), resolveDir: resolve('dist/cli'), sourcefile: 'run-read-entry.js', loader: 'js' };
+}
 const readOptions = { ...cliOptions, plugins: [readCommandsOnly, toChunks, ...cliOptions.plugins], external, ...minify };
 // First without writing, to learn which modules run-read.js holds; then the chunks; then run-read.js with
 // what the chunks take from it.
-const first = await build({ ...readOptions, stdin: readEntry([]), write: false, metafile: true });
+const first = await build({ ...readOptions, stdin: readEntry(new Map()), write: false, metafile: true });
 const inRunRead = new Set(Object.keys(first.metafile.inputs).filter((input) => !input.includes(':')).map((input) => resolve(input)));
-const shared = new Set();
+const names = new Map();
 const chunks = [];
 for (const chunk of READ_CHUNKS) {
-  const result = await build({
-    ...cliOptions,
-    ...minify,
-    external,
-    plugins: [fromRunRead(inRunRead, shared), ...cliOptions.plugins],
-    stdin: { contents: chunk.roots.map((root) => `export * as ${JSON.stringify(distKey(root))} from ${JSON.stringify(`../${distKey(root)}`)};`).join('\n'), resolveDir: resolve('dist/cli'), sourcefile: chunk.file, loader: 'js' },
-    write: false,
-    metafile: true,
-  });
+  const stdin = {
+    contents: chunk.roots.map((root) => `export * as ${JSON.stringify(distKey(root))} from ${JSON.stringify(`../${distKey(root)}`)};`).join('\n'),
+    resolveDir: resolve('dist/cli'),
+    sourcefile: chunk.file,
+    loader: 'js',
+  };
+  const esm = await build({ ...cliOptions, format: 'esm', banner: {}, external, plugins: [fromRunRead(inRunRead, true), ...cliOptions.plugins], stdin, write: false });
+  importedNames(esm.outputFiles[0].text, names);
+  const result = await build({ ...cliOptions, ...minify, external, plugins: [fromRunRead(inRunRead), ...cliOptions.plugins], stdin, write: false, metafile: true });
   const twice = Object.keys(result.metafile.inputs).filter((input) => inRunRead.has(resolve(input)));
   if (twice.length > 0) throw new Error(`${chunk.file} would hold its own copy of ${twice.join(', ')}`);
   chunks.push([chunk.file, result.outputFiles[0].text]);
 }
-await build({ ...readOptions, stdin: readEntry(shared), outfile: 'dist/cli/run-read.js' });
+await build({ ...readOptions, stdin: readEntry(names), outfile: 'dist/cli/run-read.js' });
 for (const [file, text] of chunks) writeFileSync(join('dist/cli', file), text);
 // After run-read.js, which bundles tsc's run.js: this overwrites it.
 await build({ ...cliOptions, entryPoints: ['dist/cli/run.js'], outfile: 'dist/cli/run.js', external, ...minify });
