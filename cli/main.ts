@@ -3,7 +3,7 @@
 // The build bundles the CLI into this one file (scripts/bundle.mjs); start-up cost is measured by
 // `npm run bench` against a bare `node -e 0`.
 import { writeSync } from 'node:fs';
-import { debugAsked, invokedCommand, READ_COMMANDS } from './route.js';
+import { invokedCommand, READ_COMMANDS } from './route.js';
 import { packageVersion } from './version.js';
 
 // `fcfg decrypt config.enc | head -1` closes our stdout early: that is the reader's choice, not a crash.
@@ -50,7 +50,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
 } else {
   // No top-level await: the bundle is CommonJS, which Node loads without starting its ES module loader.
   const command = invokedCommand(process.argv);
-  const bundle = command !== undefined && READ_COMMANDS.includes(command) && !debugAsked(process.argv) ? import('./run-read.js') : import('./run.js');
+  const bundle = command !== undefined && READ_COMMANDS.includes(command) ? import('./run-read.js') : import('./run.js');
   void bundle
     .then(({ run }) => run(process.argv))
     .then((status) => {

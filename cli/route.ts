@@ -12,19 +12,9 @@ export type CommandName = (typeof COMMANDS)[number];
 
 /**
  * The commands deploy scripts run in loops, which dist/cli/run-read.js serves: the CLI with only their
- * code, a third of run.js to compile (scripts/bundle.mjs); with --debug, run.js serves them too.
+ * code, a third of run.js to compile (scripts/bundle.mjs).
  */
 export const READ_COMMANDS: readonly CommandName[] = ['get', 'decrypt'];
-
-/**
- * Whether the command line asks for --debug (stack traces on errors): before `--`, after which the words
- * belong to another program (`fcfg run c.enc -- app --debug`). main.ts sends these to run.js, whose names
- * are kept for the traces; run-read.js shortens them (scripts/bundle.mjs).
- */
-export function debugAsked(argv: readonly string[]): boolean {
-  const end = argv.indexOf('--');
-  return (end === -1 ? argv : argv.slice(0, end)).includes('--debug');
-}
 
 /**
  * The command to declare alone (see buildProgram), when the command line starts with one by its exact name

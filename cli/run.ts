@@ -1,12 +1,14 @@
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
-import { debugAsked, invokedCommand } from './route.js';
+import { invokedCommand } from './route.js';
 import { reportError } from './report.js';
 import { CommandLineError, programName, usageErrorFrom } from './usage.js';
 
 /** Parses argv, runs the command, and returns the exit status (0 ok, 1 failure, 2 usage). */
 export async function run(argv: string[]): Promise<number> {
-  const debug = debugAsked(argv);
+  // After `--` the words belong to another program (`fcfg run c.enc -- app --debug`).
+  const end = argv.indexOf('--');
+  const debug = (end === -1 ? argv : argv.slice(0, end)).includes('--debug');
   const program = buildProgram(programName(argv), invokedCommand(argv));
   try {
     await program.parseAsync(argv);

@@ -227,13 +227,7 @@ function readEntry(names) {
   const contents = [...lines, 'export function __fcfgShared(key) {', '  switch (key) {', ...cases, '  }', '  throw new Error(`${key} is not shared by run-read.js`);', '}'];
   return { contents: contents.join('\n'), resolveDir: resolve('dist/cli'), sourcefile: 'run-read-entry.js', loader: 'js' };
 }
-/**
- * run-read.js and its chunks shorten local names too: a quarter less to read on every start (about 2 ms
- * of get's). Stack traces are where names matter, and --debug, which prints them, runs run.js instead
- * (cli/route.ts debugAsked).
- */
-const readMinify = { ...minify, minifyIdentifiers: true };
-const readOptions = { ...cliOptions, plugins: [readCommandsOnly, toChunks, ...cliOptions.plugins], external, ...readMinify };
+const readOptions = { ...cliOptions, plugins: [readCommandsOnly, toChunks, ...cliOptions.plugins], external, ...minify };
 // First without writing, to learn which modules run-read.js holds; then the chunks; then run-read.js with
 // what the chunks take from it.
 const first = await build({ ...readOptions, stdin: readEntry(new Map()), write: false, metafile: true });
@@ -249,7 +243,7 @@ for (const chunk of READ_CHUNKS) {
   };
   const esm = await build({ ...cliOptions, format: 'esm', banner: {}, external, plugins: [fromRunRead(inRunRead, true), ...cliOptions.plugins], stdin, write: false });
   importedNames(esm.outputFiles[0].text, names);
-  const result = await build({ ...cliOptions, ...readMinify, external, plugins: [fromRunRead(inRunRead), ...cliOptions.plugins], stdin, write: false, metafile: true });
+  const result = await build({ ...cliOptions, ...minify, external, plugins: [fromRunRead(inRunRead), ...cliOptions.plugins], stdin, write: false, metafile: true });
   const twice = Object.keys(result.metafile.inputs).filter((input) => inRunRead.has(resolve(input)));
   if (twice.length > 0) throw new Error(`${chunk.file} would hold its own copy of ${twice.join(', ')}`);
   chunks.push([chunk.file, result.outputFiles[0].text]);
