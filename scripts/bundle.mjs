@@ -56,8 +56,9 @@ const lazyChildProcess = {
   name: 'lazy-child-process',
   setup(b) {
     // Commander requires child_process at the top for a feature we never use (executable subcommands):
-    // load it the first time one of its exports is read instead.
-    b.onResolve({ filter: /^node:child_process$/ }, (args) => ({ path: args.path, namespace: 'lazy-builtin' }));
+    // load it the first time one of its exports is read instead. Likewise os and timers/promises, which
+    // src/fs/lock.ts imports for a contended lock, and every get and decrypt loaded for nothing.
+    b.onResolve({ filter: /^node:(child_process|os|timers\/promises)$/ }, (args) => ({ path: args.path, namespace: 'lazy-builtin' }));
     b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
       const names = Object.keys(require(args.path)).filter((n) => n !== 'default');
       const contents = [
