@@ -139,7 +139,7 @@ const readCommandsOnly = {
  * What get and decrypt need only sometimes goes into chunks beside run-read.js, each loaded with require()
  * where the code asks for it with import(): the .age ring code (SSH keys included) when a ring is opened,
  * or decrypt -o checks key material; the schema code when --redact is given. Compiling run-read.js is, after
- * node:crypto, the largest part of what get costs over bare node, and these were a third of it.
+ * node:crypto, the largest part of what get costs over bare node, and these were a quarter of it.
  *
  * A chunk must not hold its own copy of a module run-read.js has: error classes (instanceof), KeyRing, and
  * the registry of opened rings in src/age/select.js exist once per process. So a chunk takes every such
