@@ -7,6 +7,8 @@
 //
 //   node bench/boot.mjs [--quick] [--runs N] [--cli]   (KEEP_BOOT_DIR=1 keeps the scripts, to profile them)
 //   --cli: bare node and the CLI rows only, written to bench/boot-cli-results.md instead.
+//   --compare DIST/cli/main.js: the CLI rows also with another build (say, of the previous commit), in the
+//   same round-robin, for a before/after that one run's load affects alike.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,8 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(REPO, 'dist/cli/main.js');
 const QUICK = process.argv.includes('--quick');
 const CLI_ONLY = process.argv.includes('--cli');
+const compareArg = process.argv.indexOf('--compare');
+const COMPARE = compareArg > 0 ? process.argv[compareArg + 1] : undefined;
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : QUICK ? 9 : 61;
 const WARMUP = QUICK ? 1 : 5;
@@ -199,7 +203,8 @@ const CASES = [
   { id: 'cliDecrypt', label: 'fcfg decrypt config.enc', args: [CLI, 'decrypt', 'config.enc', '--key-file', 'config.key'] },
   // Without --key-file: config.key is found beside config.enc, the way most deploy scripts run it.
   { id: 'cliGetBeside', label: 'fcfg get config.enc database.host (key beside)', args: [CLI, 'get', 'config.enc', 'database.host'] },
-].filter((c) => !CLI_ONLY || c.id === 'bare' || c.id.startsWith('cli'));
+].filter((c) => !CLI_ONLY || c.id === 'bare' || c.id.startsWith('cli'))
+  .flatMap((c) => (COMPARE !== undefined && c.id.startsWith('cli') ? [c, { id: `${c.id}Compare`, label: `${c.label} (compared build)`, args: [COMPARE, ...c.args.slice(1)] }] : [c]));
 
 /**
  * Node loads NODE_EXTRA_CA_CERTS at start-up, in every process: where it is set (a proxy's CA, in some
@@ -282,6 +287,7 @@ const markdown = [
   `Measured ${date} by \`npm run bench\` (bench/boot.mjs) on ${machine}, Node ${process.versions.node}: whole processes`,
   `(spawn to exit) that load a ${bytes}-byte config (or the 60-service one), or run the CLI; median of ${RUNS} round-robin`,
   'runs each, wall time and CPU time (user + system of the process; targets are judged on it). NODE_EXTRA_CA_CERTS unset.',
+  ...(COMPARE === undefined ? [] : [`Rows marked "compared build" ran ${COMPARE} (--compare) in the same round-robin.`]),
   '',
   markdownTable(head, rows),
   '',

@@ -2,8 +2,9 @@
 // Entry point of `fernet-config` / `fcfg`. Kept tiny: commander and the command modules load lazily.
 // The build bundles the CLI into this one file (scripts/bundle.mjs); start-up cost is measured by
 // `npm run bench` against a bare `node -e 0`.
-import { readFileSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { invokedCommand, READ_COMMANDS } from './route.js';
+import { packageVersion } from './version.js';
 
 // `fcfg decrypt config.enc | head -1` closes our stdout early: that is the reader's choice, not a crash.
 const onStdoutError = (e: NodeJS.ErrnoException): void => {
@@ -39,8 +40,7 @@ const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // What commander prints for --version, without loading commander and declaring every command first:
   // deploy scripts call this to check the tool is there.
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  const line = `${pkg.version}\n`;
+  const line = `${packageVersion()}\n`;
   // To fd 1 directly, as cli/io.ts writes; the stream only where that fails for another reason than EPIPE.
   try {
     writeSync(1, line);

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadCommand } from './load-command.js';
 import type { CommandName } from './route.js';
 import { CliCommand } from './usage.js';
+import { packageVersion } from './version.js';
 
 /**
  * Every command is declared here; each action lives in its own module under ./commands and is imported
@@ -35,11 +35,6 @@ function withRedaction(cmd: Command): Command {
     .option('--schema <file>', 'JSON Schema (for --redact)');
 }
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 /** Help is wrapped to 80 columns, the width of a default terminal, whatever the terminal is. */
 const HELP_WIDTH = 80;
 
@@ -59,7 +54,7 @@ export function buildProgram(name = 'fernet-config', only?: CommandName): Comman
   const declares = (command: CommandName): boolean => only === undefined || only === command;
   const program = new CliCommand(name)
     .description('encrypted JSON config files in the Fernet format (compatible with Python cryptography.fernet)')
-    .version(version(), '-V, --version', 'print the version')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .option('--debug', 'print stack traces on errors (never secrets)')
     .exitOverride()

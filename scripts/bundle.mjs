@@ -3,7 +3,7 @@
 // Then ajv, which the package root loads only to compile a schema at run time, into dist/ajv.cjs.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const require = createRequire(import.meta.url);
@@ -56,8 +56,9 @@ const lazyChildProcess = {
   name: 'lazy-child-process',
   setup(b) {
     // Commander requires child_process at the top for a feature we never use (executable subcommands):
-    // load it the first time one of its exports is read instead.
-    b.onResolve({ filter: /^node:child_process$/ }, (args) => ({ path: args.path, namespace: 'lazy-builtin' }));
+    // load it the first time one of its exports is read instead. Likewise os and timers/promises, which
+    // src/fs/lock.ts imports for a contended lock, and every get and decrypt loaded for nothing.
+    b.onResolve({ filter: /^node:(child_process|os|timers\/promises)$/ }, (args) => ({ path: args.path, namespace: 'lazy-builtin' }));
     b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
       const names = Object.keys(require(args.path)).filter((n) => n !== 'default');
       const contents = [
@@ -103,7 +104,8 @@ const cliSources = {
     });
   },
 };
-const dependencies = Object.keys(JSON.parse(readFileSync('package.json', 'utf8')).dependencies);
+const packageJson = JSON.parse(readFileSync('package.json', 'utf8'));
+const dependencies = Object.keys(packageJson.dependencies);
 const cliOptions = {
   bundle: true,
   platform: 'node',
@@ -112,6 +114,8 @@ const cliOptions = {
   allowOverwrite: true,
   banner: { js: 'const __fcfgDistUrl = require("node:url").pathToFileURL(require("node:path").join(__dirname, "..", "/")).href;' },
   plugins: [cliSources, lazyChildProcess],
+  // cli/version.ts: the version, which --version prints, without reading package.json on every start.
+  define: { FCFG_PACKAGE_VERSION: JSON.stringify(packageJson.version) },
   logLevel: 'warning',
 };
 const external = [...dependencies.filter((name) => name !== 'commander' && name !== 'jsonc-parser'), 'node:*'];
@@ -130,7 +134,123 @@ const readCommandsOnly = {
     b.onResolve({ filter: /^\.\/load-command\.js$/ }, (args) => ({ path: join(args.resolveDir, 'load-command-read.js') }));
   },
 };
-await build({ ...cliOptions, plugins: [readCommandsOnly, ...cliOptions.plugins], entryPoints: ['dist/cli/run-read.js'], outfile: 'dist/cli/run-read.js', external, ...minify });
+
+/**
+ * What get and decrypt need only sometimes goes into chunks beside run-read.js, each loaded with require()
+ * where the code asks for it with import(): the .age ring code (SSH keys included) when a ring is opened,
+ * or decrypt -o checks key material; the schema code when --redact is given. Compiling run-read.js is, after
+ * node:crypto, the largest part of what get costs over bare node, and these were a quarter of it.
+ *
+ * A chunk must not hold its own copy of a module run-read.js has: error classes (instanceof), KeyRing, and
+ * the registry of opened rings in src/age/select.js exist once per process. So a chunk takes every such
+ * module from run-read.js, through its __fcfgShared(), and holds only the modules nothing else in
+ * run-read.js uses; the build fails if one ends up in both.
+ */
+const READ_CHUNKS = [
+  { file: 'run-read-age.js', roots: ['dist/src/age/open.js', 'dist/src/keys/protect.js'] },
+  { file: 'run-read-schema.js', roots: ['dist/src/loader/redact.js'] },
+];
+const chunkOf = new Map(READ_CHUNKS.flatMap((c) => c.roots.map((root) => [resolve(root), c.file])));
+const distKey = (path) => relative('dist', path).split('\\').join('/');
+/** In run-read.js: an import of a chunk's root becomes a require() of the chunk, where the import is. */
+const toChunks = {
+  name: 'to-chunks',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const path = resolve(args.resolveDir, args.path);
+      return chunkOf.has(path) ? { path, namespace: 'fcfg-chunk' } : undefined;
+    });
+    b.onResolve({ filter: /^\.\/run-read-[a-z]+\.js$/ }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'fcfg-chunk' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(`./${chunkOf.get(args.path)}`)})[${JSON.stringify(distKey(args.path))}];`,
+      loader: 'js',
+      resolveDir: resolve('dist/cli'),
+    }));
+  },
+};
+/**
+ * In a chunk: a module run-read.js holds is taken from it. With `names`, each such import stays in the
+ * output instead (ES module format), for importedNames() to read.
+ */
+function fromRunRead(inRunRead, names = false) {
+  return {
+    name: 'from-run-read',
+    setup(b) {
+      b.onResolve({ filter: /^\.\.?\// }, (args) => {
+        if (args.namespace !== 'file') return undefined;
+        const path = resolve(args.resolveDir, args.path);
+        if (!inRunRead.has(path)) return undefined;
+        return names ? { path: `fcfg-shared:${distKey(path)}`, external: true } : { path, namespace: 'fcfg-shared' };
+      });
+      b.onResolve({ filter: /^\.\/run-read\.js$/ }, (args) => ({ path: args.path, external: true }));
+      b.onLoad({ filter: /.*/, namespace: 'fcfg-shared' }, (args) => ({
+        contents: `module.exports = require("./run-read.js").__fcfgShared(${JSON.stringify(distKey(args.path))});`,
+        loader: 'js',
+        resolveDir: resolve('dist/cli'),
+      }));
+    },
+  };
+}
+/**
+ * The names a chunk imports from each module it takes from run-read.js, read from the import statements of
+ * its ES module build (null: the module whole). run-read.js then exports just these: a namespace would keep
+ * every export of the module, which tree shaking otherwise drops (12 KB).
+ */
+function importedNames(esm, names) {
+  for (const [, clause, key] of esm.matchAll(/^import\s+([^;]*?)\s+from\s*"fcfg-shared:([^"]+)";/gm)) {
+    const listed = /^\{([^}]*)\}$/.exec(clause.trim());
+    const known = names.has(key) ? names.get(key) : new Set();
+    if (!listed || known === null) {
+      names.set(key, null);
+      continue;
+    }
+    for (const item of listed[1].split(',').map((x) => x.trim()).filter(Boolean)) known.add(item.split(/\s+as\s+/)[0]);
+    names.set(key, known);
+  }
+}
+/** run-read.js's entry: run(), and what chunks take from it (imported here, so the very same modules). */
+function readEntry(names) {
+  const lines = ["export { run } from './run-read.js';"];
+  const cases = [];
+  [...names.keys()].sort().forEach((key, i) => {
+    const from = JSON.stringify(`../${key}`);
+    const list = names.get(key);
+    if (list === null) {
+      lines.push(`import * as s${i} from ${from};`);
+      cases.push(`    case ${JSON.stringify(key)}: return s${i};`);
+      return;
+    }
+    const sorted = [...list].sort();
+    lines.push(`import { ${sorted.map((n, j) => `${n} as s${i}_${j}`).join(', ')} } from ${from};`);
+    // Getters, as a namespace has: each binding read when used, not copied when the chunk loads.
+    cases.push(`    case ${JSON.stringify(key)}: return { ${sorted.map((n, j) => `get ${n}() { return s${i}_${j}; }`).join(', ')} };`);
+  });
+  const contents = [...lines, 'export function __fcfgShared(key) {', '  switch (key) {', ...cases, '  }', '  throw new Error(`${key} is not shared by run-read.js`);', '}'];
+  return { contents: contents.join('\n'), resolveDir: resolve('dist/cli'), sourcefile: 'run-read-entry.js', loader: 'js' };
+}
+const readOptions = { ...cliOptions, plugins: [readCommandsOnly, toChunks, ...cliOptions.plugins], external, ...minify };
+// First without writing, to learn which modules run-read.js holds; then the chunks; then run-read.js with
+// what the chunks take from it.
+const first = await build({ ...readOptions, stdin: readEntry(new Map()), write: false, metafile: true });
+const inRunRead = new Set(Object.keys(first.metafile.inputs).filter((input) => !input.includes(':')).map((input) => resolve(input)));
+const names = new Map();
+const chunks = [];
+for (const chunk of READ_CHUNKS) {
+  const stdin = {
+    contents: chunk.roots.map((root) => `export * as ${JSON.stringify(distKey(root))} from ${JSON.stringify(`../${distKey(root)}`)};`).join('\n'),
+    resolveDir: resolve('dist/cli'),
+    sourcefile: chunk.file,
+    loader: 'js',
+  };
+  const esm = await build({ ...cliOptions, format: 'esm', banner: {}, external, plugins: [fromRunRead(inRunRead, true), ...cliOptions.plugins], stdin, write: false });
+  importedNames(esm.outputFiles[0].text, names);
+  const result = await build({ ...cliOptions, ...minify, external, plugins: [fromRunRead(inRunRead), ...cliOptions.plugins], stdin, write: false, metafile: true });
+  const twice = Object.keys(result.metafile.inputs).filter((input) => inRunRead.has(resolve(input)));
+  if (twice.length > 0) throw new Error(`${chunk.file} would hold its own copy of ${twice.join(', ')}`);
+  chunks.push([chunk.file, result.outputFiles[0].text]);
+}
+await build({ ...readOptions, stdin: readEntry(names), outfile: 'dist/cli/run-read.js' });
+for (const [file, text] of chunks) writeFileSync(join('dist/cli', file), text);
 // After run-read.js, which bundles tsc's run.js: this overwrites it.
 await build({ ...cliOptions, entryPoints: ['dist/cli/run.js'], outfile: 'dist/cli/run.js', external, ...minify });
 const bundles = ['./run.js', './run-read.js'];
@@ -143,7 +263,7 @@ for (const bundle of bundles) {
   main = lazy;
 }
 writeFileSync('dist/cli/main.js', main);
-for (const entry of readdirSync('dist/cli')) if (entry !== 'main.js' && !bundles.includes(`./${entry}`)) rmSync(join('dist/cli', entry), { recursive: true });
+for (const entry of readdirSync('dist/cli')) if (entry !== 'main.js' && !bundles.includes(`./${entry}`) && !READ_CHUNKS.some((c) => c.file === entry)) rmSync(join('dist/cli', entry), { recursive: true });
 writeFileSync('dist/cli/package.json', '{ "type": "commonjs" }\n');
 
 /**

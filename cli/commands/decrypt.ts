@@ -1,7 +1,6 @@
 import { openConfig, openToken, readToken, ringFor } from '../../src/config/file.js';
 import { UsageError } from '../../src/errors.js';
 import { writeFileAtomic } from '../../src/fs/atomic.js';
-import { keyMaterialPaths, refuseKeyMaterialOutput } from '../../src/keys/protect.js';
 import { info, isStdoutPath, keyOptions, out, warn, type KeyFlags } from '../io.js';
 import { maybeRedactText } from '../redact.js';
 import { warnDuplicateKeys } from '../values.js';
@@ -25,13 +24,16 @@ export default async function decrypt(config: string, flags: Flags): Promise<num
     data = openToken(readToken(config), ring, config, ttl).bytes;
   } else {
     const opened = openConfig(config, ring, ttl);
-    warnDuplicateKeys(opened.text, config);
+    warnDuplicateKeys(opened.text, config, opened);
     data = await maybeRedactText(opened.text, opened.value, flags);
   }
   if (flags.output === undefined || isStdoutPath(flags.output)) {
     out(typeof data !== 'string' || data.endsWith('\n') ? data : data + '\n');
     return 0;
   }
+  // Only here: protect.js knows the identity and recipients files of .age rings, whose code (SSH keys
+  // included) a decrypt to stdout never needs (dist/cli/run-read-age.js, scripts/bundle.mjs).
+  const { keyMaterialPaths, refuseKeyMaterialOutput } = await import('../../src/keys/protect.js');
   // Plaintext files are private whatever mode an older file at that path had.
   refuseKeyMaterialOutput(flags.output, [
     { path: config, what: 'the config being decrypted' },

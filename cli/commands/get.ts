@@ -18,7 +18,7 @@ interface Flags extends KeyFlags {
  */
 export default async function get(config: string, path: string, flags: Flags): Promise<number> {
   const opened = openConfig(config, keyOptions(flags), flags.ttl === undefined ? {} : { ttl: flags.ttl });
-  warnDuplicateKeys(opened.text, config);
+  warnDuplicateKeys(opened.text, config, opened);
   const span = locateValue(opened.text, path, config); // PathNotFound before any redaction work
   const literal = opened.text.slice(span.offset, span.end);
   if (flags.redact) {

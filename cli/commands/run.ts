@@ -25,7 +25,7 @@ export default async function run(config: string, program: string, args: string[
   checkEnvPrefix(flags.prefix);
   const opened = openConfig(config, keyOptions(flags), flags.ttl === undefined ? {} : { ttl: flags.ttl });
   // Reading takes the last copy of a repeated key, as Python does; say so, as get and decrypt do.
-  warnDuplicateKeys(opened.text, config);
+  warnDuplicateKeys(opened.text, config, opened);
   const value = opened.value;
   if (flags.schema !== undefined) {
     const { compileSchema, readSchemaFile, validateWith } = await import('../../src/schema/compile.js');
