@@ -44,7 +44,10 @@ export function out(text: string | Uint8Array): void {
       while (written < bytes.length) written += writeSync(1, bytes, written, bytes.length - written);
       return;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      // Only "not now" goes on through the stream; a full disk or an I/O error is the command's failure.
+      if (code !== 'EAGAIN') throw fileError(e, 'standard output');
       stdoutStream = true;
       text = bytes.subarray(written);
     }

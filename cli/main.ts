@@ -7,26 +7,38 @@ import { invokedCommand, READ_COMMANDS } from './route.js';
 import { packageVersion } from './version.js';
 
 // `fcfg decrypt config.enc | head -1` closes our stdout early: that is the reader's choice, not a crash.
+// Any other failure to write the output (a full disk, an I/O error) is a failure of the command: one line,
+// exit 1, no stack trace.
 const onStdoutError = (e: NodeJS.ErrnoException): void => {
   if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw e;
+  try {
+    writeSync(2, `fernet-config: standard output could not be written (${e.code ?? 'error'}) [ERR_FILE_ACCESS]\n  hint: the output is incomplete: check the file or device it goes to, and run the command again\n`);
+  } catch {
+    // stderr is gone too: the exit status is all that is left to say it
+  }
+  process.exit(1);
 };
-// The listener goes on when process.stdout is first used, not here: creating the stream loads Node's stream
-// classes, which `get` and `decrypt` (writing to fd 1 directly, see cli/io.ts) otherwise never need.
-const stdout = Object.getOwnPropertyDescriptor(process, 'stdout');
-if (stdout?.get !== undefined && stdout.configurable === true) {
-  const get = stdout.get;
-  Object.defineProperty(process, 'stdout', {
-    ...stdout,
-    get() {
-      Object.defineProperty(process, 'stdout', stdout);
-      const stream = get.call(process) as NodeJS.WriteStream;
-      stream.on('error', onStdoutError);
-      return stream;
-    },
-  });
-} else {
-  process.stdout.on('error', onStdoutError);
+// A message that cannot be written to stderr is lost, but it must not turn a command that did what was
+// asked into a crash (an unhandled 'error' event) with another exit status.
+const onStderrError = (): void => {};
+// The listeners go on when a stream is first used, not here: creating one loads Node's stream classes,
+// which `get` and `decrypt` (writing to fd 1 directly, see cli/io.ts) otherwise never need.
+for (const [name, listener] of [['stdout', onStdoutError], ['stderr', onStderrError]] as const) {
+  const descriptor = Object.getOwnPropertyDescriptor(process, name);
+  if (descriptor?.get !== undefined && descriptor.configurable === true) {
+    const get = descriptor.get;
+    Object.defineProperty(process, name, {
+      ...descriptor,
+      get() {
+        Object.defineProperty(process, name, descriptor);
+        const stream = get.call(process) as NodeJS.WriteStream;
+        stream.on('error', listener);
+        return stream;
+      },
+    });
+  } else {
+    process[name].on('error', listener);
+  }
 }
 
 // Node opens its inspector on SIGUSR1: a debugger port any local user can reach, in a process that holds
