@@ -7,7 +7,6 @@
  */
 import { mkdirSync, realpathSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { describe, expect, it } from 'vitest';
 import { addRecipient } from '../src/age/ring-ops.js';
 import { forgetRings } from '../src/age/select.js';
@@ -15,26 +14,10 @@ import { Fernet } from '../src/fernet/fernet.js';
 import { generateKey } from '../src/fernet/key.js';
 import { loadConfig, loadConfigSync } from '../src/loader/load.js';
 import { runCli, useTempDirs, type CliResult } from './helpers/cli.js';
+import { person, type Person } from './helpers/age.js';
 
 const fresh = useTempDirs('fcfg-fix-findings-');
 const SECRET = 'pa55-never-printed';
-
-interface Person {
-  home: string;
-  identityFile: string;
-  identity: string;
-  recipient: string;
-}
-
-/** A person with an age identity at the default path (~/.config/fernet-config/identities). */
-async function person(root: string, name: string): Promise<Person> {
-  const home = join(root, `home-${name}`);
-  mkdirSync(join(home, '.config', 'fernet-config'), { recursive: true });
-  const identity = await generateX25519Identity();
-  const identityFile = join(home, '.config', 'fernet-config', 'identities');
-  writeFileSync(identityFile, identity + '\n', { mode: 0o600 });
-  return { home, identityFile, identity, recipient: await identityToRecipient(identity) };
-}
 
 interface Failure {
   code: string;
@@ -116,13 +99,18 @@ describe('2. an opened ring is never reused for another identity', () => {
     ['alice-file', 'alice-explicit', 'default', 'garbage', 'bob'],
   ];
 
-  it.each(orders.map((o) => [o.join(' → '), o] as const))('%s', async (_name, order) => {
+  /** A fresh process state and directory: c.enc sealed with a ring that only alice opens; bob exists too. */
+  async function sealedForAlice() {
     forgetRings();
     const d = fresh();
     const alice = await person(d, 'alice');
     const bob = await person(d, 'bob');
     await sealed(d, [alice]);
-    const path = join(d, 'c.enc');
+    return { d, alice, bob, path: join(d, 'c.enc') };
+  }
+
+  it.each(orders.map((o) => [o.join(' → '), o] as const))('%s', async (_name, order) => {
+    const { d, alice, bob, path } = await sealedForAlice();
     const options: Record<Call, object> = {
       default: { home: alice.home },
       bob: { home: alice.home, identityFile: bob.identityFile },
@@ -130,16 +118,11 @@ describe('2. an opened ring is never reused for another identity', () => {
       'alice-explicit': { home: bob.home, identity: alice.identity },
       'alice-file': { home: bob.home, identityFile: alice.identityFile },
     };
-    const outcome = async (o: object) => {
-      try {
-        return ((await loadConfig({ path, environment: {}, ...o })) as { db: { password: string } }).db.password === SECRET ? 'opens' : 'wrong value';
-      } catch (e) {
-        return (e as { code?: string }).code;
-      }
-    };
+    const opened = (config: unknown) => ((config as { db: { password: string } }).db.password === SECRET ? 'opens' : 'wrong value');
+    const outcome = (o: object) => loadConfig({ path, environment: {}, ...o }).then(opened, (e: { code?: string }) => e.code);
     const syncOutcome = (o: object) => {
       try {
-        return (loadConfigSync({ path, environment: {}, ...o }) as { db: { password: string } }).db.password === SECRET ? 'opens' : 'wrong value';
+        return opened(loadConfigSync({ path, environment: {}, ...o }));
       } catch (e) {
         return (e as { code?: string }).code;
       }
@@ -154,12 +137,7 @@ describe('2. an opened ring is never reused for another identity', () => {
   }, 120_000);
 
   it('an identity file replaced in place is read again', async () => {
-    forgetRings();
-    const d = fresh();
-    const alice = await person(d, 'alice');
-    const bob = await person(d, 'bob');
-    await sealed(d, [alice]);
-    const path = join(d, 'c.enc');
+    const { d, alice, bob, path } = await sealedForAlice();
     const id = join(d, 'id.txt');
     const put = (identity: string) => {
       writeFileSync(join(d, 'id.tmp'), identity + '\n', { mode: 0o600 });

@@ -19,28 +19,12 @@ import { Fernet } from '../src/fernet/fernet.js';
 import { generateKey } from '../src/fernet/key.js';
 import { withLock } from '../src/fs/lock.js';
 import { CLI, cleanEnv, runCli, useTempDirs, type CliResult } from './helpers/cli.js';
+import { person, type Person } from './helpers/age.js';
 
 const fresh = useTempDirs('fcfg-team-edges-');
 const HAVE_SSH_KEYGEN = spawnSync('ssh-keygen', ['-?'], { encoding: 'utf8' }).error === undefined;
 const HAVE_STRACE = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', 'true']).status === 0;
 const SECRET = 'pa55-never-printed';
-
-interface Person {
-  home: string;
-  identityFile: string;
-  identity: string;
-  recipient: string;
-}
-
-/** A person with an age identity at the default path (~/.config/fernet-config/identities). */
-async function person(root: string, name: string): Promise<Person> {
-  const home = join(root, `home-${name}`);
-  mkdirSync(join(home, '.config', 'fernet-config'), { recursive: true });
-  const identity = await generateX25519Identity();
-  const identityFile = join(home, '.config', 'fernet-config', 'identities');
-  writeFileSync(identityFile, identity + '\n', { mode: 0o600 });
-  return { home, identityFile, identity, recipient: await identityToRecipient(identity) };
-}
 
 const cli = (cwd: string, home: string, args: string[], env: Record<string, string> = {}) => runCli(args, { cwd, env: { HOME: home, ...env }, timeout: 60_000 });
 
