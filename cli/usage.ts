@@ -100,6 +100,16 @@ export function usageErrorFrom(e: CommandLineError): UsageError {
           hint: suggestion !== undefined ? `did you mean ${suggestion}? (the program's own options go after --: ${usage})` : `put -- before the program and its options: ${usage}`,
         });
       }
+      if (cmd.parent === null && shown) {
+        // `fcfg --key-file k get ...`: an option of the commands, given before the command.
+        const takers = cmd.commands.filter((c) => c.options.some((o) => o.long === name || o.short === name)).map((c) => c.name());
+        if (takers.length > 0) {
+          // The command the user typed after it, where it is one of them; the example names that one.
+          const typed = process.argv.slice(2).find((word) => takers.includes(word)) ?? takers[0]!;
+          const listed = takers.length > 6 ? `${takers.slice(0, 6).join(', ')}, …` : takers.join(', ');
+          return new UsageError(message, { hint: `options go after the command: \`${where} ${typed} ... ${name}\` (${name} is an option of ${listed})` });
+        }
+      }
       if (suggestion !== undefined) return new UsageError(message, { hint: `did you mean ${suggestion}?` });
       if (!shown || flag.includes('=')) {
         const example = takesValue ? `\`${where} <config> <path> -- <value>\`` : `\`${where} [options] -- <arguments>\``;

@@ -31,6 +31,7 @@ describe('usage errors', () => {
     ['unknown option, with a suggestion', ['get', 'c.enc', 'a', '--jsno'], "unknown option '--jsno'", 'did you mean --json?'],
     ['unknown option, nothing close', ['get', 'c.enc', 'a', '--frobnicate'], "unknown option '--frobnicate'", 'see `fernet-config get --help`'],
     ['unknown global option', ['--frobnicate'], "unknown option '--frobnicate'", 'see `fernet-config --help`'],
+    ['a command\'s option before the command', ['--key-file', 'k', 'get', 'c.enc', 'a'], "unknown option '--key-file'", 'options go after the command: `fernet-config get ... --key-file` (--key-file is an option of encrypt, decrypt, get, set, unset, validate, …)'],
     ['a value taken for an option', ['set', 'c.enc', 'db.password', SECRET], 'unknown option (not shown: it may be a value)', '`fernet-config set <config> <path> -- <value>`'],
     ['an option with a value attached', ['get', 'c.enc', 'db.password', `--bogus=${SECRET}`], "unknown option '--bogus'", 'goes after --'],
     ['set: a value shaped like an option', ['set', 'c.enc', 'db.password', '--hunter2'], 'unknown option (not shown: it may be a value)', '-- <value>'],
