@@ -14,7 +14,6 @@ import { Fernet } from '../src/fernet/fernet.js';
 import { TERMINATING_SIGNALS } from '../src/edit/signals.js';
 import { CLI, makeKeyFile, runCli, spawnCli, useTempDirs, type CliResult } from './helpers/cli.js';
 import { runCliInPty } from './helpers/pty.js';
-import { PYTHON } from './helpers/python.js';
 
 const sandbox = useTempDirs('fcfg-edit-test-');
 
@@ -584,29 +583,9 @@ describe('fcfg edit with its output redirected, on a terminal', () => {
     const out = join(c.base, 'out.txt');
     // Prints the plaintext to its stdout, as a terminal editor draws it.
     const ed = editor(c, 'drawer', `process.stdout.write('DRAWN:' + fs.readFileSync(file, 'utf8'));`);
-    const driver = String.raw`
-import os, pty, sys
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp('sh', ['sh', '-c', sys.argv[1]])
-out = b''
-while True:
-    try:
-        data = os.read(fd, 65536)
-    except OSError:
-        break
-    if not data:
-        break
-    out += data
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode('utf-8', 'replace'))
-sys.exit(os.waitstatus_to_exitcode(status))
-`;
-    const q = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
-    const cmd = `cd ${q(c.work)} && FERNET_CONFIG_TMPDIR=${q(c.root)} EDITOR=${q(ed)} ${q(process.execPath)} ${q(CLI)} edit config.enc > ${q(out)}`;
-    const r = spawnSync(PYTHON, ['-c', driver, cmd], { encoding: 'utf8', timeout: 60_000 });
+    const r = runCliInPty(['edit', 'config.enc'], { cwd: c.work, env: env(c, ed), steps: [], stdoutFile: out, timeout: 60_000 });
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('DRAWN:'); // on the terminal
+    expect(r.output).toContain('DRAWN:'); // on the terminal
     expect(readFileSync(out, 'utf8')).toBe(''); // not in the file
     expectClean(c);
   });

@@ -23,6 +23,11 @@ spec = json.loads(sys.stdin.read())
 pid, fd = pty.fork()
 if pid == 0:
     os.chdir(spec['cwd'])
+    if spec.get('stdoutFile'):
+        # stdout redirected, stdin and stderr still the terminal: \`fcfg edit > out.txt\` typed at a prompt
+        out_fd = os.open(spec['stdoutFile'], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(out_fd, 1)
+        os.close(out_fd)
     os.execve(spec['argv'][0], spec['argv'], spec['env'])
 out = b''
 seen = 0
@@ -49,9 +54,10 @@ _, status = os.waitpid(pid, 0)
 print(json.dumps({'status': os.waitstatus_to_exitcode(status), 'output': out.decode('utf-8', 'replace')}))
 `;
 
-export function runCliInPty(args: string[], options: { cwd: string; env?: Record<string, string | undefined>; steps: PtyStep[]; timeout?: number }): PtyResult {
+export function runCliInPty(args: string[], options: { cwd: string; env?: Record<string, string | undefined>; steps: PtyStep[]; timeout?: number; stdoutFile?: string }): PtyResult {
   const spec = {
     cwd: options.cwd,
+    stdoutFile: options.stdoutFile,
     argv: [process.execPath, CLI, ...args],
     env: cleanEnv({ TERM: 'xterm', ...options.env }),
     steps: options.steps,
