@@ -1,27 +1,10 @@
-import { homedir } from 'node:os';
 import type { Identity } from 'age-encryption';
 import { FileNotFound, InvalidIdentity, PassphraseRequired } from '../errors.js';
-import { isFile, MAX_KEY_FILE_BYTES, readRegularFileIfExists } from '../fs/read.js';
+import { MAX_KEY_FILE_BYTES, readRegularFileIfExists } from '../fs/read.js';
 import { ageLib } from './lib.js';
-import { defaultIdentityFiles, ENV_IDENTITY, ENV_IDENTITY_FILE, type AgeKeyOptions } from './select.js';
+import { ENV_IDENTITY, type AgeKeyOptions, type IdentitySource } from './select.js';
 
-/**
- * Where identities come from, in order (the README's "Key resolution" says the same):
- *
- *  1. `identity` (the identity itself) or `identityFile` / `--identity FILE`
- *  2. env FERNET_CONFIG_IDENTITY (the identity itself: a CI secret)
- *  3. env FERNET_CONFIG_IDENTITY_FILE
- *  4. ~/.config/fernet-config/identities, ~/.ssh/id_ed25519, ~/.ssh/id_rsa — every one that exists
- *
- * The first of 1-3 that is set is the only one used (a typo must not fall through to another identity);
- * otherwise the default files are tried in order until one opens the ring.
- */
-export interface IdentitySource {
-  /** For messages: a path, or the name of the option or variable. Never the identity. */
-  label: string;
-  path?: string;
-  text?: string;
-}
+export { defaultIdentityFiles, identitySources, type IdentitySource } from './select.js';
 
 export interface LoadedIdentity {
   label: string;
@@ -32,20 +15,6 @@ export interface LoadedIdentity {
 /** Says what an identity looks like and where one comes from; names no input. */
 const IDENTITY_HINT = 'an identity is the secret half: the AGE-SECRET-KEY-1... line `fcfg identity new` (or age-keygen) wrote, whole, or an OpenSSH private key file such as ~/.ssh/id_ed25519 (not the .pub)';
 
-export function identitySources(options: AgeKeyOptions & { env?: Record<string, string | undefined> }): { sources: IdentitySource[]; tried: string[] } {
-  const env = options.env ?? process.env;
-  if (options.identity !== undefined) return { sources: [{ label: 'the identity option', text: options.identity }], tried: ['the identity option'] };
-  if (options.identityFile !== undefined) return { sources: [{ label: options.identityFile, path: options.identityFile }], tried: [options.identityFile] };
-  const fromEnv = env[ENV_IDENTITY];
-  if (fromEnv !== undefined && fromEnv.trim() !== '') return { sources: [{ label: ENV_IDENTITY, text: fromEnv }], tried: [ENV_IDENTITY] };
-  const fileFromEnv = env[ENV_IDENTITY_FILE];
-  if (fileFromEnv !== undefined && fileFromEnv !== '') return { sources: [{ label: fileFromEnv, path: fileFromEnv }], tried: [ENV_IDENTITY_FILE] };
-  const home = options.home ?? env.HOME ?? homedir();
-  const defaults = defaultIdentityFiles(home);
-  return { sources: defaults.filter((p) => isFile(p)).map((p) => ({ label: p, path: p })), tried: [ENV_IDENTITY, ENV_IDENTITY_FILE, ...defaults] };
-}
-
-export { defaultIdentityFiles };
 
 function readSource(source: IdentitySource): string {
   if (source.text !== undefined) return source.text;

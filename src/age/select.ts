@@ -125,17 +125,45 @@ export function defaultIdentityFiles(home: string): string[] {
   return [join(home, '.config', 'fernet-config', 'identities'), join(home, '.ssh', 'id_ed25519'), join(home, '.ssh', 'id_rsa')];
 }
 
-/** What selects the identities that open a ring (the order of identities.ts), as a cache key part. */
+/**
+ * The identities that would open a ring for `options`, as a cache key part: the sources identitySources
+ * picks, an identity text as its HMAC, a file as its stamp (so replacing or creating one changes the key).
+ */
 function identityKey(options: SelectOptions): string {
-  if (options.identity !== undefined) return `identity:${digest(options.identity)}`;
-  if (options.identityFile !== undefined) return `identityFile:${stampOf(options.identityFile)}`;
+  return identitySources(options)
+    .sources.map((s) => `${s.label}\0${s.text !== undefined ? digest(s.text) : stampOf(s.path!)}`)
+    .join('\0\0');
+}
+
+/**
+ * Where identities come from, in order (the README's "Key resolution" says the same):
+ *
+ *  1. `identity` (the identity itself) or `identityFile` / `--identity FILE`
+ *  2. env FERNET_CONFIG_IDENTITY (the identity itself: a CI secret)
+ *  3. env FERNET_CONFIG_IDENTITY_FILE
+ *  4. ~/.config/fernet-config/identities, ~/.ssh/id_ed25519, ~/.ssh/id_rsa — every one that exists
+ *
+ * The first of 1-3 that is set is the only one used (a typo must not fall through to another identity);
+ * otherwise the default files are tried in order until one opens the ring.
+ */
+export interface IdentitySource {
+  /** For messages: a path, or the name of the option or variable. Never the identity. */
+  label: string;
+  path?: string;
+  text?: string;
+}
+
+export function identitySources(options: AgeKeyOptions & { env?: Record<string, string | undefined> }): { sources: IdentitySource[]; tried: string[] } {
   const env = options.env ?? process.env;
+  if (options.identity !== undefined) return { sources: [{ label: 'the identity option', text: options.identity }], tried: ['the identity option'] };
+  if (options.identityFile !== undefined) return { sources: [{ label: options.identityFile, path: options.identityFile }], tried: [options.identityFile] };
   const fromEnv = env[ENV_IDENTITY];
-  if (fromEnv !== undefined && fromEnv.trim() !== '') return `${ENV_IDENTITY}:${digest(fromEnv)}`;
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return { sources: [{ label: ENV_IDENTITY, text: fromEnv }], tried: [ENV_IDENTITY] };
   const fileFromEnv = env[ENV_IDENTITY_FILE];
-  if (fileFromEnv !== undefined && fileFromEnv !== '') return `${ENV_IDENTITY_FILE}:${stampOf(fileFromEnv)}`;
+  if (fileFromEnv !== undefined && fileFromEnv !== '') return { sources: [{ label: fileFromEnv, path: fileFromEnv }], tried: [ENV_IDENTITY_FILE] };
   const home = options.home ?? env.HOME ?? homedir();
-  return `default:${defaultIdentityFiles(home).map(stampOf).join('\0')}`;
+  const defaults = defaultIdentityFiles(home);
+  return { sources: defaults.filter((p) => isFile(p)).map((p) => ({ label: p, path: p })), tried: [ENV_IDENTITY, ENV_IDENTITY_FILE, ...defaults] };
 }
 
 function keyOf(ring: string, options: SelectOptions): string | undefined {
