@@ -232,6 +232,21 @@ export async function addRecipient(name: string, recipientArg: string, ring: str
   }, options.lock);
 }
 
+/**
+ * What an existing ring is rewritten for (keygen --add, keys prune): the recipients file's entries, once
+ * the ring exists and the file agrees with it (or `force` passes the disagreement, returned as
+ * `problems`). A file listing nobody is refused unless nothing will be written (`dryRun`).
+ */
+function rewriteFor(ring: string, options: RingOptions, { dryRun = false } = {}): { entries: RecipientEntry[]; problems: string[] } {
+  if (!existsSync(ring)) throw new FileNotFound(`key ring ${ring} does not exist`, { hint: 'create it with `fcfg recipients add NAME RECIPIENT`' });
+  const file = readRecipientsFile(recipientsPathFor(ring));
+  const problems = ringAgreement(ring, file);
+  refuseMismatch(problems, ring, options);
+  const entries = file?.entries ?? [];
+  if (entries.length === 0 && !dryRun) throw new RecipientError(`${recipientsPathFor(ring)} lists no recipients: nobody could open the rewritten ring`, { hint: 'restore it from version control' });
+  return { entries, problems };
+}
+
 export interface AddKeyResult {
   ring: string;
   /** Fingerprint of the new primary key (never the key). */
@@ -248,11 +263,7 @@ export interface AddKeyResult {
  */
 export async function addRingKey(ring: string, options: RingOptions = {}): Promise<AddKeyResult> {
   return withLock(ring, async () => {
-    const file = readRecipientsFile(recipientsPathFor(ring));
-    if (!existsSync(ring)) throw new FileNotFound(`key ring ${ring} does not exist`, { hint: 'create it with `fcfg recipients add NAME RECIPIENT`' });
-    refuseMismatch(ringAgreement(ring, file), ring, options);
-    const entries = file?.entries ?? [];
-    if (entries.length === 0) throw new RecipientError(`${recipientsPathFor(ring)} lists no recipients: nobody could open the rewritten ring`, { hint: 'restore it from version control' });
+    const { entries } = rewriteFor(ring, options);
     const opened = await openAgeRingDetailed(ring, options);
     const next = new KeyRing([generateKey(), ...opened.ring.exportKeys()], `key ring ${ring}`);
     await writeRing(ring, next.exportKeys(), entries);
@@ -268,14 +279,10 @@ export async function pruneAgeRing(ring: string, options: PruneOptions & RingOpt
   let entries: RecipientEntry[] = [];
   const store: KeyStore = {
     read: async () => {
-      if (!existsSync(ring)) throw new FileNotFound(`key ring ${ring} does not exist`);
-      const file = readRecipientsFile(recipientsPathFor(ring));
-      const problems = ringAgreement(ring, file);
-      refuseMismatch(problems, ring, options);
+      const target = rewriteFor(ring, options, { dryRun: options.dryRun === true });
       // Forced past a disagreement: the ring is rewritten for the file's recipients even if no key goes.
-      store.rewrite = problems.length > 0;
-      entries = file?.entries ?? [];
-      if (entries.length === 0 && !options.dryRun) throw new RecipientError(`${recipientsPathFor(ring)} lists no recipients: nobody could open the rewritten ring`, { hint: 'restore it from version control' });
+      store.rewrite = target.problems.length > 0;
+      entries = target.entries;
       return (await openAgeRingDetailed(ring, options)).ring;
     },
     write: async (keys) => {
