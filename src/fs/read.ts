@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
 import { FileAccessError, FileNotFound } from '../errors.js';
 import { danglingLinkError, fileError } from './errors.js';
 
@@ -67,16 +67,8 @@ export function readRegularFileIfExists(path: string, label: string, maxBytes: n
   try {
     return readRegularFile(path, label, maxBytes).data;
   } catch (e) {
-    if (e instanceof FileNotFound && !isDanglingLink(path)) return undefined;
+    if (e instanceof FileNotFound && danglingLinkError(path, label) === undefined) return undefined;
     throw e;
-  }
-}
-
-function isDanglingLink(path: string): boolean {
-  try {
-    return lstatSync(path).isSymbolicLink();
-  } catch {
-    return false;
   }
 }
 
