@@ -137,28 +137,37 @@ const readCommandsOnly = {
 
 /**
  * What get and decrypt need only sometimes goes into chunks beside run-read.js, each loaded with require()
- * where the code asks for it with import(): the .age ring code (SSH keys included) when a ring is opened,
- * or decrypt -o checks key material; the schema code when --redact is given. Compiling run-read.js is, after
- * node:crypto, the largest part of what get costs over bare node, and these were a quarter of it.
+ * where the code asks for it with import(): the .age ring code when a ring is opened, or decrypt -o checks
+ * key material; the SSH key code and the recipients file parser (which needs it) when an SSH identity is
+ * met or a ring does not open and the message names its recipients; the schema code when --redact is
+ * given. Compiling run-read.js is, after node:crypto, the largest part of what get costs over bare node,
+ * and these were a quarter of it. The SSH code was most of the .age chunk, and reading, compiling and
+ * running it pushed an X25519 ring's start-up over the young generation's first scavenge (bench/age.mjs).
  *
  * A chunk must not hold its own copy of a module run-read.js has: error classes (instanceof), KeyRing, and
  * the registry of opened rings in src/age/select.js exist once per process. So a chunk takes every such
  * module from run-read.js, through its __fcfgShared(), and holds only the modules nothing else in
- * run-read.js uses; the build fails if one ends up in both.
+ * run-read.js uses. A module another chunk needs too is one of that chunk's roots, and is taken from it
+ * (src/age/lib.js holds the one loaded age-encryption). The build fails if a module ends up in two files.
  */
 const READ_CHUNKS = [
-  { file: 'run-read-age.js', roots: ['dist/src/age/open.js', 'dist/src/keys/protect.js'] },
+  { file: 'run-read-age.js', roots: ['dist/src/age/open.js', 'dist/src/keys/protect.js', 'dist/src/age/lib.js', 'dist/src/age/ring-file.js'] },
+  { file: 'run-read-ssh.js', roots: ['dist/src/age/ssh.js', 'dist/src/age/recipients-file.js'] },
   { file: 'run-read-schema.js', roots: ['dist/src/loader/redact.js'] },
 ];
 const chunkOf = new Map(READ_CHUNKS.flatMap((c) => c.roots.map((root) => [resolve(root), c.file])));
 const distKey = (path) => relative('dist', path).split('\\').join('/');
-/** In run-read.js: an import of a chunk's root becomes a require() of the chunk, where the import is. */
-const toChunks = {
+/**
+ * In run-read.js, and in a chunk for the roots of the others: an import of a chunk's root becomes a
+ * require() of the chunk, where the import is.
+ */
+const toChunks = (except) => ({
   name: 'to-chunks',
   setup(b) {
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (args.namespace !== 'file') return undefined;
       const path = resolve(args.resolveDir, args.path);
-      return chunkOf.has(path) ? { path, namespace: 'fcfg-chunk' } : undefined;
+      return chunkOf.has(path) && chunkOf.get(path) !== except ? { path, namespace: 'fcfg-chunk' } : undefined;
     });
     b.onResolve({ filter: /^\.\/run-read-[a-z]+\.js$/ }, (args) => ({ path: args.path, external: true }));
     b.onLoad({ filter: /.*/, namespace: 'fcfg-chunk' }, (args) => ({
@@ -167,12 +176,18 @@ const toChunks = {
       resolveDir: resolve('dist/cli'),
     }));
   },
-};
+});
 /**
- * In a chunk: a module run-read.js holds is taken from it. With `names`, each such import stays in the
- * output instead (ES module format), for importedNames() to read.
+ * In a chunk: a module run-read.js holds is taken from it. With `names` a Set, each such import stays in
+ * the output instead (ES module format), for importedNames() to read. With `names` a Map (what
+ * importedNames() read), a module whose imported names are known is taken as an ES module of those names,
+ * each read once when the chunk loads: run-read.js has evaluated every module it shares by then. Taken
+ * as a CommonJS module instead, every module of the chunk that imports it gets its own copy through
+ * esbuild's __toESM, a getter for each export: half of all the young-generation memory the .age chunk used to
+ * allocate. A module that exports a `let` or `var`, whose value may change, is still taken that way.
  */
-function fromRunRead(inRunRead, names = false) {
+function fromRunRead(inRunRead, names = undefined) {
+  const keep = names instanceof Set;
   return {
     name: 'from-run-read',
     setup(b) {
@@ -180,14 +195,21 @@ function fromRunRead(inRunRead, names = false) {
         if (args.namespace !== 'file') return undefined;
         const path = resolve(args.resolveDir, args.path);
         if (!inRunRead.has(path)) return undefined;
-        return names ? { path: `fcfg-shared:${distKey(path)}`, external: true } : { path, namespace: 'fcfg-shared' };
+        return keep ? { path: `fcfg-shared:${distKey(path)}`, external: true } : { path, namespace: 'fcfg-shared' };
       });
       b.onResolve({ filter: /^\.\/run-read\.js$/ }, (args) => ({ path: args.path, external: true }));
-      b.onLoad({ filter: /.*/, namespace: 'fcfg-shared' }, (args) => ({
-        contents: `module.exports = require("./run-read.js").__fcfgShared(${JSON.stringify(distKey(args.path))});`,
-        loader: 'js',
-        resolveDir: resolve('dist/cli'),
-      }));
+      b.onLoad({ filter: /.*/, namespace: 'fcfg-shared' }, (args) => {
+        const key = distKey(args.path);
+        const shared = `require("./run-read.js").__fcfgShared(${JSON.stringify(key)})`;
+        const list = names?.get(key);
+        const bindings = list ? [...list].sort() : [];
+        const mutable = /^export (let|var) /m.test(readFileSync(args.path, 'utf8'));
+        const contents =
+          bindings.length === 0 || mutable
+            ? `module.exports = ${shared};`
+            : `const shared = ${shared};\nexport const ${bindings.map((n) => `${n} = shared.${n}`).join(', ')};`;
+        return { contents, loader: 'js', resolveDir: resolve('dist/cli') };
+      });
     },
   };
 }
@@ -228,7 +250,7 @@ function readEntry(names) {
   const contents = [...lines, 'export function __fcfgShared(key) {', '  switch (key) {', ...cases, '  }', '  throw new Error(`${key} is not shared by run-read.js`);', '}'];
   return { contents: contents.join('\n'), resolveDir: resolve('dist/cli'), sourcefile: 'run-read-entry.js', loader: 'js' };
 }
-const readOptions = { ...cliOptions, plugins: [readCommandsOnly, toChunks, ...cliOptions.plugins], external, ...minify };
+const readOptions = { ...cliOptions, plugins: [readCommandsOnly, toChunks(undefined), ...cliOptions.plugins], external, ...minify };
 // First without writing, to learn which modules run-read.js holds; then the chunks; then run-read.js with
 // what the chunks take from it.
 const first = await build({ ...readOptions, stdin: readEntry(new Map()), write: false, metafile: true });
@@ -236,18 +258,27 @@ const inRunRead = new Set(Object.keys(first.metafile.inputs).filter((input) => !
 const names = new Map();
 const chunks = [];
 for (const chunk of READ_CHUNKS) {
+  // Each root evaluated when it is first asked for, not when the chunk loads: opening a ring does not
+  // run src/keys/protect.js (decrypt -o), nor what only it imports.
   const stdin = {
-    contents: chunk.roots.map((root) => `export * as ${JSON.stringify(distKey(root))} from ${JSON.stringify(`../${distKey(root)}`)};`).join('\n'),
+    contents: chunk.roots
+      .map((root, i) => `let m${i}; Object.defineProperty(exports, ${JSON.stringify(distKey(root))}, { enumerable: true, get: () => (m${i} ??= require(${JSON.stringify(`../${distKey(root)}`)})) });`)
+      .join('\n'),
     resolveDir: resolve('dist/cli'),
     sourcefile: chunk.file,
     loader: 'js',
   };
-  const esm = await build({ ...cliOptions, format: 'esm', banner: {}, external, plugins: [fromRunRead(inRunRead, true), ...cliOptions.plugins], stdin, write: false });
+  const esm = await build({ ...cliOptions, format: 'esm', banner: {}, external, plugins: [fromRunRead(inRunRead, new Set()), toChunks(chunk.file), ...cliOptions.plugins], stdin, write: false });
   importedNames(esm.outputFiles[0].text, names);
-  const result = await build({ ...cliOptions, ...minify, external, plugins: [fromRunRead(inRunRead), ...cliOptions.plugins], stdin, write: false, metafile: true });
-  const twice = Object.keys(result.metafile.inputs).filter((input) => inRunRead.has(resolve(input)));
+  const result = await build({ ...cliOptions, ...minify, external, plugins: [fromRunRead(inRunRead, names), toChunks(chunk.file), ...cliOptions.plugins], stdin, write: false, metafile: true });
+  const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.includes(':')).map((input) => resolve(input));
+  const twice = inputs.filter((input) => inRunRead.has(input));
   if (twice.length > 0) throw new Error(`${chunk.file} would hold its own copy of ${twice.join(', ')}`);
-  chunks.push([chunk.file, result.outputFiles[0].text]);
+  for (const [file, , held] of chunks) {
+    const both = inputs.filter((input) => held.has(input));
+    if (both.length > 0) throw new Error(`${chunk.file} and ${file} would both hold ${both.join(', ')}: make it a root of one of them`);
+  }
+  chunks.push([chunk.file, result.outputFiles[0].text, new Set(inputs)]);
 }
 await build({ ...readOptions, stdin: readEntry(names), outfile: 'dist/cli/run-read.js' });
 for (const [file, text] of chunks) writeFileSync(join('dist/cli', file), text);

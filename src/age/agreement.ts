@@ -1,16 +1,9 @@
 import { existsSync, realpathSync } from 'node:fs';
-import { FileNotFound } from '../errors.js';
-import { MAX_RING_FILE_BYTES, readRegularFileIfExists } from '../fs/read.js';
 import { compareRing } from './header.js';
-import { readRecipientsFile, recipientsPathFor, ringTarget, unusedRecipientsFile, type RecipientsFile } from './recipients-file.js';
+import { readRecipientsFile, type RecipientsFile } from './recipients-file.js';
+import { readRingBytes, recipientsPathFor, ringTarget, unusedRecipientsFile } from './ring-file.js';
 
-/** The bytes of a `.age` key ring. */
-export function readRingBytes(ring: string): Uint8Array {
-  // readRegularFile: a FIFO or device named like a ring is refused at once instead of blocking.
-  const bytes = readRegularFileIfExists(ring, `key ring ${ring}`, MAX_RING_FILE_BYTES);
-  if (bytes === undefined) throw new FileNotFound(`key ring ${ring} does not exist`, { hint: 'create it with `fcfg recipients add NAME RECIPIENT`' });
-  return bytes;
-}
+export { readRingBytes } from './ring-file.js';
 
 /**
  * How a ring and its recipients file disagree, as sentences (empty when they agree, or when neither

@@ -1,10 +1,8 @@
 import { FernetConfigError, NoIdentity, NotARecipient, RingUnreadable } from '../errors.js';
 import { KeyRing, parseKeyFile } from '../keys/ring.js';
-import { readRingBytes } from './agreement.js';
-import { dearmor, readStanzas } from './header.js';
 import { identitySources, loadIdentities, type LoadedIdentity } from './identities.js';
 import { ageLib } from './lib.js';
-import { readRecipientsFile, recipientFingerprint, recipientsPathFor } from './recipients-file.js';
+import { dearmor, readRingBytes, readStanzas, recipientsPathFor } from './ring-file.js';
 import type { AgeKeyOptions } from './select.js';
 
 /** age-encryption's message when no identity matches a stanza (it has no error classes). */
@@ -43,7 +41,10 @@ export async function openAgeRingDetailed(ringPath: string, options: AgeKeyOptio
     return { ring: new KeyRing(parseKeyFile(text, label), `${label} (identity ${source.label})`), identity: source.label };
   }
   const publics = await Promise.all(mine.map((i) => i.publicLabel()));
-  const listedAs = nameInRecipientsFile(ringPath, publics);
+  // Only now the recipients file, for the message: its parser takes SSH code with it, which a ring that
+  // opens with an X25519 identity never needs.
+  const recipients = await import('./recipients-file.js');
+  const listedAs = nameInRecipientsFile(recipients, ringPath, publics);
   if (listedAs !== undefined) {
     // The recipients file (committed beside the ring, written with it) says we are one: then a ring that
     // does not open for us is damaged, or was changed without that file — not a question of access.
@@ -52,7 +53,7 @@ export async function openAgeRingDetailed(ringPath: string, options: AgeKeyOptio
     });
   }
   const yours = mine.map((i, n) => `${i.label} (${publics[n]})`);
-  throw new NotARecipient(`none of your identities is a recipient of ${ringPath} (yours: ${yours.join('; ')}; its recipients: ${describeRecipients(ringPath, bytes)})`, tried);
+  throw new NotARecipient(`none of your identities is a recipient of ${ringPath} (yours: ${yours.join('; ')}; its recipients: ${describeRecipients(recipients, ringPath, bytes)})`, tried);
 }
 
 export async function openAgeRing(ringPath: string, options: AgeKeyOptions & { env?: Record<string, string | undefined> } = {}): Promise<KeyRing> {
@@ -73,9 +74,10 @@ async function decryptText(decrypter: InstanceType<Awaited<ReturnType<typeof age
   }
 }
 
-/** Names and short fingerprints from the recipients file, else the stanza types of the ring. */
+type RecipientsModule = typeof import('./recipients-file.js');
+
 /** The name under which the ring's recipients file lists one of `publics` (short recipients or SSH fingerprints), if any. */
-function nameInRecipientsFile(ringPath: string, publics: readonly string[]): string | undefined {
+function nameInRecipientsFile({ readRecipientsFile, recipientFingerprint }: RecipientsModule, ringPath: string, publics: readonly string[]): string | undefined {
   try {
     const file = readRecipientsFile(recipientsPathFor(ringPath));
     for (const e of file?.entries ?? []) {
@@ -88,7 +90,8 @@ function nameInRecipientsFile(ringPath: string, publics: readonly string[]): str
   return undefined;
 }
 
-function describeRecipients(ringPath: string, bytes: Uint8Array): string {
+/** Names and short fingerprints from the recipients file, else the stanza types of the ring. */
+function describeRecipients({ readRecipientsFile, recipientFingerprint }: RecipientsModule, ringPath: string, bytes: Uint8Array): string {
   try {
     const file = readRecipientsFile(recipientsPathFor(ringPath));
     if (file && file.entries.length > 0) return file.entries.map((e) => `${e.name} ${recipientFingerprint(e)}`).join(', ');

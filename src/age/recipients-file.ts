@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InvalidRecipient } from '../errors.js';
 import { MAX_KEY_FILE_BYTES, readRegularFileIfExists } from '../fs/read.js';
+import { ringTarget } from './ring-file.js';
 import { parseSshRecipient } from './ssh.js';
+
+export { recipientsPathFor, ringTarget, unusedRecipientsFile } from './ring-file.js';
 
 /**
  * The recipients file: committed text beside a `.age` key ring naming everyone the ring is encrypted to.
@@ -46,51 +48,6 @@ export interface RecipientsFile {
 export const RECORD_PREFIX = '# fcfg-ring ';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
 const BECH32 = /^[02-9ac-hj-np-z]+$/;
-
-/**
- * The recipients file of a ring: `secret.key.age` -> `secret.recipients`; `prod.key.age` ->
- * `prod.recipients`; anything else + `.recipients`. A ring that is a symbolic link is named by its
- * target: writes go through the link to the target, so the recipients file that records them lives
- * beside the target too, one for every link to that ring (a link whose target is missing keeps its own
- * name, and reads fail on the ring itself).
- */
-export function recipientsPathFor(ring: string): string {
-  return recipientsNameFor(ringTarget(ring));
-}
-
-function recipientsNameFor(ring: string): string {
-  return ring.endsWith('.key.age') ? ring.slice(0, -'.key.age'.length) + '.recipients' : ring + '.recipients';
-}
-
-/** The ring itself when it is not a symbolic link (the path as given, for messages), else its real path. */
-export function ringTarget(ring: string): string {
-  try {
-    if (!lstatSync(ring).isSymbolicLink()) return ring;
-    return realpathSync(ring);
-  } catch {
-    return ring;
-  }
-}
-
-/**
- * A recipients file named after a ring that is a symbolic link, which no command reads (they read the
- * one beside the link's target), or undefined. `check` reports it: someone may be editing it.
- */
-export function unusedRecipientsFile(ring: string): string | undefined {
-  const target = ringTarget(ring);
-  if (target === ring) return undefined;
-  const beside = recipientsNameFor(ring);
-  try {
-    return realpathSync(beside) === realpathSync(recipientsNameFor(target)) ? undefined : beside;
-  } catch {
-    try {
-      lstatSync(beside);
-      return beside;
-    } catch {
-      return undefined;
-    }
-  }
-}
 
 /** What a recipient looks like, for hints (names no input). */
 export const RECIPIENT_HINT = 'a recipient is a public key: age1... (`fcfg identity new` prints yours), age1pq1..., or an ssh-ed25519/ssh-rsa line from a .pub file (or the path of that file)';

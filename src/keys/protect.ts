@@ -1,9 +1,8 @@
 import { homedir } from 'node:os';
 import { basename } from 'node:path';
 import { UsageError } from '../errors.js';
-import { defaultIdentityFiles } from '../age/identities.js';
-import { recipientsPathFor } from '../age/recipients-file.js';
-import { ENV_IDENTITY_FILE } from '../age/select.js';
+import { recipientsPathFor } from '../age/ring-file.js';
+import { defaultIdentityFiles, ENV_IDENTITY_FILE } from '../age/select.js';
 import { refuseToReplace } from '../fs/atomic.js';
 import { siblingsOf } from './siblings.js';
 
