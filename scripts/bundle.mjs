@@ -200,7 +200,9 @@ function fromRunRead(inRunRead, names = undefined) {
       b.onResolve({ filter: /^\.\/run-read\.js$/ }, (args) => ({ path: args.path, external: true }));
       b.onLoad({ filter: /.*/, namespace: 'fcfg-shared' }, (args) => {
         const key = distKey(args.path);
-        const shared = `require("./run-read.js").__fcfgShared(${JSON.stringify(key)})`;
+        // run-read.js required once per chunk (the variable is declared by the chunk's banner): each
+        // require() of it, cached or not, resolves its path again.
+        const shared = `(__fcfgRunRead ??= require("./run-read.js")).__fcfgShared(${JSON.stringify(key)})`;
         const list = names?.get(key);
         const bindings = list ? [...list].sort() : [];
         const mutable = /^export (let|var) /m.test(readFileSync(args.path, 'utf8'));
@@ -270,7 +272,8 @@ for (const chunk of READ_CHUNKS) {
   };
   const esm = await build({ ...cliOptions, format: 'esm', banner: {}, external, plugins: [fromRunRead(inRunRead, new Set()), toChunks(chunk.file), ...cliOptions.plugins], stdin, write: false });
   importedNames(esm.outputFiles[0].text, names);
-  const result = await build({ ...cliOptions, ...minify, external, plugins: [fromRunRead(inRunRead, names), toChunks(chunk.file), ...cliOptions.plugins], stdin, write: false, metafile: true });
+  const banner = { js: `${cliOptions.banner.js}\nlet __fcfgRunRead;` };
+  const result = await build({ ...cliOptions, ...minify, banner, external, plugins: [fromRunRead(inRunRead, names), toChunks(chunk.file), ...cliOptions.plugins], stdin, write: false, metafile: true });
   const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.includes(':')).map((input) => resolve(input));
   const twice = inputs.filter((input) => inRunRead.has(input));
   if (twice.length > 0) throw new Error(`${chunk.file} would hold its own copy of ${twice.join(', ')}`);

@@ -111,10 +111,15 @@ function digest(text: string): string {
   return createHmac('sha256', salt).update(text).digest('hex');
 }
 
+// realpathSync.native: one system call where the JavaScript realpathSync makes one per path component
+// and a Stats object for each; a key is taken several times per command (before opening, after, and
+// where the command resolves its key), and only ever compared with keys made the same way.
+const realPath = realpathSync.native;
+
 function stampOf(path: string): string {
   try {
     const st = statSync(path);
-    return `${realpathSync(path)}\0${st.size}:${st.mtimeMs}:${st.ino}`;
+    return `${realPath(path)}\0${st.size}:${st.mtimeMs}:${st.ino}`;
   } catch {
     return `${resolve(path)}\0missing`;
   }
@@ -169,7 +174,7 @@ export function identitySources(options: AgeKeyOptions & { env?: Record<string, 
 function keyOf(ring: string, options: SelectOptions): string | undefined {
   try {
     const st = statSync(ring);
-    return `${realpathSync(ring)}\0${st.size}:${st.mtimeMs}:${st.ino}\0${identityKey(options)}`;
+    return `${realPath(ring)}\0${st.size}:${st.mtimeMs}:${st.ino}\0${identityKey(options)}`;
   } catch {
     return undefined;
   }
