@@ -163,6 +163,27 @@ describe('what opening a ring loads', () => {
     expect([...opened].sort()).toEqual(['dist/age.cjs', ...extra.map((f) => `dist/${f}`)].sort());
   });
 
+  // The SSH key code and the recipients file parser are a chunk of their own (dist/cli/run-read-ssh.js),
+  // which an age identity never loads: reading, compiling and running them made an X25519 ring's start-up
+  // allocate enough to pay a scavenge (bench/age.mjs). Which of the CLI's files a run required, in order.
+  it.each([
+    ['x25519', false],
+    ['pq', false],
+    ['ssh-rsa', true],
+    ['ssh-ed25519', true],
+  ] as const)('fcfg get through a %s ring loads the SSH chunk: %s', async (kind, ssh) => {
+    const d = fresh();
+    const env = await ring(d, kind);
+    const hook = join(d, 'files.cjs');
+    writeFileSync(hook, "process.on('exit', () => process.stderr.write('\\nFILES ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));\n");
+    mkdirSync(join(d, 'home'), { recursive: true });
+    const r = spawnSync(process.execPath, ['-r', hook, CLI, 'get', 'config.enc', 'a'], { cwd: d, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: join(d, 'home'), ...env } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('b');
+    const files = (JSON.parse(/FILES (.*)/.exec(r.stderr)![1]!) as string[]).filter((f) => f.startsWith(join(REPO, 'dist', 'cli'))).map((f) => f.slice(REPO.length + 1));
+    expect(files).toEqual(['dist/cli/main.js', 'dist/cli/run-read.js', 'dist/cli/run-read-age.js', ...(ssh ? ['dist/cli/run-read-ssh.js'] : [])]);
+  });
+
   // Node's web streams, fetch (undici, behind Response) and WebCrypto are built-ins, invisible to strace:
   // process.moduleLoadList names them. age's code reaches them through globals, which dist/age.cjs
   // replaces with in-memory stand-ins (scripts/age-web-streams.mjs, scripts/age-crypto-key.mjs). Compared

@@ -128,20 +128,77 @@ describe('start-up of get and decrypt', () => {
     expect(run.status).toBe(status);
   });
 
-  it('a .age ring loads run-read-age.js, and opens with the identity', () => {
-    const d = fresh();
+  /** A ring (config.key.age) beside config.enc for a new X25519 identity; returns the identity file. */
+  function ageRing(d: string, recipients: (identity: string) => string[] = (r) => [r]): string {
     seed(d);
     const identity = join(d, 'identity.txt');
     const made = spawnSync(process.execPath, [CLI, 'identity', 'new', identity], { cwd: d, env: cleanEnv(), encoding: 'utf8', timeout: 30_000 });
     expect(made.status, made.stderr).toBe(0);
-    const recipient = made.stdout.trim().split('\n').pop()!;
-    const added = spawnSync(process.execPath, [CLI, 'recipients', 'add', 'me', recipient, '--ring', 'config.key.age', '--key-file', 'config.key'], { cwd: d, env: cleanEnv(), encoding: 'utf8', timeout: 30_000 });
-    expect(added.status, added.stderr).toBe(0);
+    recipients(made.stdout.trim().split('\n').pop()!).forEach((recipient, i) => {
+      const added = spawnSync(process.execPath, [CLI, 'recipients', 'add', `r${i}`, recipient, '--ring', 'config.key.age', '--key-file', 'config.key'], { cwd: d, env: cleanEnv(), encoding: 'utf8', timeout: 30_000 });
+      expect(added.status, added.stderr).toBe(0);
+    });
     rmSync(join(d, 'config.key'));
+    return identity;
+  }
+
+  it('a .age ring opened with an X25519 identity loads run-read-age.js and dist/age.cjs, and no SSH code', () => {
+    const d = fresh();
+    const identity = ageRing(d);
     const run = recorded(d, [CLI, 'get', 'config.enc', 'app.name'], 'pipe', { FERNET_CONFIG_IDENTITY_FILE: identity });
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe('shop\n');
-    expect(oursOf(run).slice(0, 3)).toEqual(['dist/cli/main.js', 'dist/cli/run-read.js', 'dist/cli/run-read-age.js']);
+    // Not run-read-ssh.js: the SSH key code and the recipients file parser, which only an SSH identity or a
+    // ring that does not open (whose message names its recipients) needs.
+    expect(oursOf(run)).toEqual(['dist/cli/main.js', 'dist/cli/run-read.js', 'dist/cli/run-read-age.js', 'dist/age.cjs']);
+  });
+
+  it('the SSH code is in run-read-ssh.js, not in the chunk an X25519 ring loads', () => {
+    const chunk = (name: string) => readFileSync(join(REPO, 'dist/cli', name), 'utf8');
+    // esbuild names each module it wraps by its path: "dist/src/age/ssh.js"(){...}
+    const held = (text: string) => [...text.matchAll(/"dist\/src\/([\w/.-]+)\.js"\(\)\{/g)].map((m) => m[1]!);
+    const ssh = ['age/recipients-file', 'age/ssh', 'age/ssh-keyfile', 'age/ssh-wire'];
+    expect(held(chunk('run-read-ssh.js')).sort()).toEqual(ssh);
+    // And by their text, which a module esbuild did not wrap has too: the OpenSSH key format, the age
+    // labels of the SSH stanzas, the recipients file's record line.
+    const markers = ['openssh-key-v1', 'age-encryption.org/v1/ssh-ed25519', 'age-encryption.org/v1/ssh-rsa', '# fcfg-ring '];
+    for (const name of ['run-read.js', 'run-read-age.js']) {
+      expect([name, held(chunk(name)).filter((m) => ssh.includes(m) || m.startsWith('age/ssh'))]).toEqual([name, []]);
+      expect([name, markers.filter((m) => chunk(name).includes(m))]).toEqual([name, []]);
+    }
+    expect(markers.filter((m) => !chunk('run-read-ssh.js').includes(m))).toEqual([]);
+  });
+
+  // run-read-ssh.js takes errors.js from run-read.js and lib.js (the loaded age-encryption) from
+  // run-read-age.js: its errors are reported as ours, and an SSH identity opens a ring.
+  it('an SSH identity loads run-read-ssh.js: a good one opens the ring, a damaged one is reported as ours', () => {
+    const d = fresh();
+    const key = join(d, 'id_ed25519');
+    const kg = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key], { encoding: 'utf8' });
+    expect(kg.status, kg.stderr).toBe(0);
+    ageRing(d, () => [`${key}.pub`]);
+    const run = recorded(d, [CLI, 'get', 'config.enc', 'app.name'], 'pipe', { FERNET_CONFIG_IDENTITY_FILE: key });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('shop\n');
+    expect(oursOf(run).slice(0, 5)).toEqual(['dist/cli/main.js', 'dist/cli/run-read.js', 'dist/cli/run-read-age.js', 'dist/age.cjs', 'dist/cli/run-read-ssh.js']);
+    const damaged = join(d, 'damaged');
+    writeFileSync(damaged, '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n', { mode: 0o600 });
+    const bad = recorded(d, [CLI, 'get', 'config.enc', 'app.name'], 'pipe', { FERNET_CONFIG_IDENTITY_FILE: damaged });
+    expect(bad.stderr).toMatch(/^fernet-config: identity file .*damaged is not a usable SSH private key: .* \[ERR_INVALID_IDENTITY\]\n  hint: /);
+    expect(bad.status).toBe(1);
+    expect(oursOf(bad)).toContain('dist/cli/run-read-ssh.js');
+  });
+
+  it('a ring that does not open for an X25519 identity names its recipients from the recipients file (run-read-ssh.js)', () => {
+    const d = fresh();
+    ageRing(d);
+    const other = join(d, 'other.txt');
+    const made = spawnSync(process.execPath, [CLI, 'identity', 'new', other], { cwd: d, env: cleanEnv(), encoding: 'utf8', timeout: 30_000 });
+    expect(made.status, made.stderr).toBe(0);
+    const run = recorded(d, [CLI, 'get', 'config.enc', 'app.name'], 'pipe', { FERNET_CONFIG_IDENTITY_FILE: other });
+    expect(run.stderr).toMatch(/^fernet-config: none of your identities is a recipient of config\.key\.age \(yours: .*other\.txt \(age1\S+\); its recipients: r0 age1\S+\) \[ERR_NOT_A_RECIPIENT\]\n/);
+    expect(run.status).toBe(1);
+    expect(oursOf(run)).toContain('dist/cli/run-read-ssh.js');
   });
 
   it('--version loads main.js only', () => {
