@@ -183,8 +183,9 @@ const toChunks = (except) => ({
  * importedNames() read), a module whose imported names are known is taken as an ES module of those names,
  * each read once when the chunk loads: run-read.js has evaluated every module it shares by then. Taken
  * as a CommonJS module instead, every module of the chunk that imports it gets its own copy through
- * esbuild's __toESM, a getter for each export: half of all the young-generation memory the .age chunk used to
- * allocate. A module that exports a `let` or `var`, whose value may change, is still taken that way.
+ * esbuild's __toESM, a getter for each export (some 30 KB of young-generation memory when the .age chunk
+ * loaded, by --heap-prof). A module that exports a `let` or `var`, whose value may change, is still taken
+ * that way.
  */
 function fromRunRead(inRunRead, names = undefined) {
   const keep = names instanceof Set;
@@ -246,7 +247,8 @@ function readEntry(names) {
     }
     const sorted = [...list].sort();
     lines.push(`import { ${sorted.map((n, j) => `${n} as s${i}_${j}`).join(', ')} } from ${from};`);
-    // Getters, as a namespace has: each binding read when used, not copied when the chunk loads.
+    // Getters, as a namespace has: read when asked for (a chunk reads each once, when it loads; or on
+    // every use, for a module exporting a let, see fromRunRead).
     cases.push(`    case ${JSON.stringify(key)}: return { ${sorted.map((n, j) => `get ${n}() { return s${i}_${j}; }`).join(', ')} };`);
   });
   const contents = [...lines, 'export function __fcfgShared(key) {', '  switch (key) {', ...cases, '  }', '  throw new Error(`${key} is not shared by run-read.js`);', '}'];

@@ -3,8 +3,6 @@ import { compareRing } from './header.js';
 import { readRecipientsFile, type RecipientsFile } from './recipients-file.js';
 import { readRingBytes, recipientsPathFor, ringTarget, unusedRecipientsFile } from './ring-file.js';
 
-export { readRingBytes } from './ring-file.js';
-
 /**
  * How a ring and its recipients file disagree, as sentences (empty when they agree, or when neither
  * exists). Needs no identity and does not load age-encryption: `check` runs it on every ring it finds.

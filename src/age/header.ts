@@ -1,8 +1,6 @@
 import { recipientNamesHash, recipientSetHash, shortHash, sshTag, type RecipientsFile } from './recipients-file.js';
 import { readStanzas, type StanzaInfo } from './ring-file.js';
 
-export { dearmor, isAgeFile, readStanzas, type StanzaInfo } from './ring-file.js';
-
 /** The stanza type a recipient kind produces. */
 const STANZA_OF: Record<string, string> = { x25519: 'X25519', mlkem768x25519: 'mlkem768x25519', 'ssh-ed25519': 'ssh-ed25519', 'ssh-rsa': 'ssh-rsa' };
 
