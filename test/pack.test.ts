@@ -46,6 +46,8 @@ describe('the packed package', () => {
     expect(out).toContain('package/dist/src/index.d.ts');
     expect(out).toContain('package/README.md');
     expect(out).toContain('package/dist/fernet-config.mjs');
+    // The chunks the root loads on first use (scripts/bundle-lib.mjs).
+    for (const chunk of ['age', 'ops', 'schema']) expect(out).toContain(`package/dist/fernet-config-${chunk}.cjs`);
     expect(out).toContain('package/dist/ajv.cjs');
     expect(out).toContain('package/dist/ajv.cjs.LICENSES.txt');
     expect(out.some((f) => f.startsWith('package/test/') || f.startsWith('package/src/') || f.endsWith('.key'))).toBe(false);
