@@ -1,6 +1,6 @@
 // The package root for library users: dist/fernet-config.mjs, what `import 'fernet-config'` (and, through
 // require(esm), `require('fernet-config')`) loads, made from tsc's dist/src/index.js. Called by bundle.mjs.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,18 +13,35 @@ const require = createRequire(import.meta.url);
  * reads every export, lazy getters included: node:fs alone then loads its stream classes. Taking
  * built-ins from process.getBuiltinModule (Node 20.16) skips that, about 1 ms of an app's start-up. The
  * named exports are listed at build time; they are the same in every Node version we support.
+ *
+ * The built-ins in LAZY_BUILTINS, which a Node process (an ES module app) has not loaded before it
+ * imports us, load when first called instead: node:crypto is 6-7 ms, the largest single part of
+ * importing the package, and an app that imports it at start-up but loads its config later, or never
+ * on some paths, should not pay it at start-up. Their functions become functions of the same name that
+ * call the built-in's; anything else (a class, `constants`) reads it when the bundle loads, as before.
  */
+const LAZY_BUILTINS = new Set(['node:crypto', 'node:os', 'node:timers/promises']);
 const builtins = {
   name: 'builtins-without-namespaces',
   setup(b) {
     b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'builtin' }));
     b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
-      const names = Object.keys(require(args.path)).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
-      // Each export read through a pure call, so that esbuild drops the ones nothing imports: reading them
-      // all would run the very getters this is here to avoid.
-      const lines = names.map((n) => `export const ${n} = /* @__PURE__ */ pick(${JSON.stringify(n)});`);
-      const contents = [`const m = process.getBuiltinModule(${JSON.stringify(args.path)});`, 'const pick = (name) => m[name];', 'export default m;', ...lines].join('\n');
-      return { contents, loader: 'js' };
+      const module = require(args.path);
+      const names = Object.keys(module).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
+      const lazy = LAZY_BUILTINS.has(args.path);
+      // Each export read through a pure call (or a function declaration), so that esbuild drops the ones
+      // nothing imports: reading them all would run the very getters this is here to avoid. The module
+      // itself is fetched by a pure call too, so that a built-in only unused code imports is not loaded.
+      const lines = names.map((n) =>
+        lazy && /^[a-z]/.test(n) && typeof module[n] === 'function'
+          ? `export function ${n}() { return load().${n}.apply(this, arguments); }`
+          : `export const ${n} = /* @__PURE__ */ pick(${JSON.stringify(n)});`,
+      );
+      const get = `/* @__PURE__ */ process.getBuiltinModule(${JSON.stringify(args.path)})`;
+      const head = lazy
+        ? ['let m;', `const load = () => (m ??= ${get});`, 'const pick = (name) => load()[name];', 'export default /* @__PURE__ */ load();']
+        : [`const m = ${get};`, 'const pick = (name) => m[name];', 'export default m;'];
+      return { contents: [...head, ...lines].join('\n'), loader: 'js' };
     });
   },
 };
@@ -64,9 +81,13 @@ const chunkOf = new Map(CHUNKS.flatMap((c) => c.roots.map((root) => [resolve(roo
 const rootExports = new Map();
 for (const path of chunkOf.keys()) rootExports.set(path, await import(pathToFileURL(path).href));
 
-// Whitespace and syntax only: names stay, for the stack traces and `err.name` users see.
+/**
+ * Whitespace and syntax only (1.4 ms less to compile on import): names stay, for the stack traces and
+ * `err.name` users see. Each file has a source map to the files of dist/src it came from, which ship too
+ * (so no sourcesContent): Node reads it only with --enable-source-maps, and costs nothing otherwise.
+ */
 const minify = { minifyWhitespace: true, minifySyntax: true };
-const common = { bundle: true, platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning', ...minify };
+const common = { bundle: true, platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning', ...minify, sourcemap: 'linked', sourcesContent: false };
 
 /**
  * In the root, a chunk root is a CommonJS stand-in whose exports are getters: the chunk loads when one is
@@ -79,15 +100,17 @@ const lazyRoots = {
   setup(b) {
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
       const path = resolve(args.resolveDir, args.path);
-      return chunkOf.has(path) ? { path, namespace: 'fcfg-lazy' } : undefined;
+      // Paths relative to dist/, here and below: they end up in the source maps, which ship.
+      return chunkOf.has(path) ? { path: distKey(path), namespace: 'fcfg-lazy' } : undefined;
     });
     b.onResolve({ filter: /^fcfg-hub$/ }, () => ({ path: 'fcfg-hub', namespace: 'fcfg-hub' }));
     b.onLoad({ filter: /.*/, namespace: 'fcfg-hub' }, () => ({ contents: 'exports.chunk = undefined;', loader: 'js' }));
     b.onLoad({ filter: /.*/, namespace: 'fcfg-lazy' }, (args) => {
-      const names = Object.keys(rootExports.get(args.path));
+      const path = resolve('dist', args.path);
+      const names = Object.keys(rootExports.get(path));
       const contents = [
         'const hub = require("fcfg-hub");',
-        `let m; const load = () => (m ??= hub.chunk(${JSON.stringify(chunkOf.get(args.path).file)})[${JSON.stringify(distKey(args.path))}]);`,
+        `let m; const load = () => (m ??= hub.chunk(${JSON.stringify(chunkOf.get(path).file)})[${JSON.stringify(args.path)}]);`,
         `for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });`,
       ].join('\n');
       return { contents, loader: 'js', resolveDir: resolve('dist') };
@@ -144,6 +167,7 @@ function rootEntry(names) {
   });
   lines.push(
     'import hub from "fcfg-hub";',
+    'import { FernetConfigError as __fcfgError } from "./errors.js";',
     'function shared(key) {',
     '  switch (key) {',
     ...cases,
@@ -154,13 +178,37 @@ function rootEntry(names) {
     'hub.chunk = (file) => {',
     '  let chunk = linked.get(file);',
     '  if (chunk === undefined) {',
-    '    chunk = process.getBuiltinModule("node:module").createRequire(import.meta.url)(`./${file}`)(shared, import.meta.url);',
+    '    const path = new URL(file, import.meta.url);',
+    '    let link;',
+    '    try {',
+    '      link = process.getBuiltinModule("node:module").createRequire(import.meta.url)(process.getBuiltinModule("node:url").fileURLToPath(path));',
+    '    } catch (e) {',
+    '      // As for dist/ajv.cjs (src/schema/ajv-runtime.ts): an install that lost a file says so.',
+    '      if (e?.code === "MODULE_NOT_FOUND" && !process.getBuiltinModule("node:fs").existsSync(path)) throw new __fcfgError(`fernet-config is incomplete: dist/${file} is missing`, { hint: "reinstall fernet-config" });',
+    '      throw e;',
+    '    }',
+    '    chunk = link(shared, import.meta.url);',
     '    linked.set(file, chunk);',
     '  }',
     '  return chunk;',
     '};',
   );
-  return { contents: lines.join('\n'), resolveDir: resolve('dist/src'), sourcefile: 'fernet-config-entry.js', loader: 'js' };
+  return generated('fernet-config.mjs', lines.join('\n'));
+}
+
+/**
+ * A generated entry, as esbuild options: a module of its own namespace, so that source maps name it
+ * `generated:<file>` rather than a file of dist/src that does not exist.
+ */
+function generated(file, contents) {
+  const plugin = {
+    name: 'generated-entry',
+    setup(b) {
+      b.onResolve({ filter: /^generated:/ }, (args) => ({ path: args.path.slice('generated:'.length), namespace: 'generated' }));
+      b.onLoad({ filter: /.*/, namespace: 'generated' }, () => ({ contents, resolveDir: resolve('dist/src'), loader: 'js' }));
+    },
+  };
+  return { entryPoints: [`generated:${file}`], plugin };
 }
 
 /**
@@ -175,9 +223,9 @@ function fromRoot(inRoot, names = false) {
         if (args.namespace !== 'file') return undefined;
         const path = resolve(args.resolveDir, args.path);
         if (!inRoot.has(path)) return undefined;
-        return names ? { path: `fcfg-shared:${distKey(path)}`, external: true } : { path, namespace: 'fcfg-shared' };
+        return names ? { path: `fcfg-shared:${distKey(path)}`, external: true } : { path: distKey(path), namespace: 'fcfg-shared' };
       });
-      b.onLoad({ filter: /.*/, namespace: 'fcfg-shared' }, (args) => ({ contents: `module.exports = __fcfgShared(${JSON.stringify(distKey(args.path))});`, loader: 'js' }));
+      b.onLoad({ filter: /.*/, namespace: 'fcfg-shared' }, (args) => ({ contents: `module.exports = __fcfgShared(${JSON.stringify(args.path)});`, loader: 'js' }));
     },
   };
 }
@@ -221,21 +269,17 @@ export async function bundleLibrary() {
   const rootOptions = { ...common, format: 'esm', plugins: [lazyRoots, builtins] };
   // First without writing, to learn which modules the root holds; then the chunks; then the root with what
   // the chunks take from it.
-  const first = await build({ ...rootOptions, stdin: rootEntry(new Map()), write: false, metafile: true });
+  const rootBuild = (entry, options) => build({ ...rootOptions, entryPoints: entry.entryPoints, plugins: [entry.plugin, ...rootOptions.plugins], ...options });
+  const first = await rootBuild(rootEntry(new Map()), { sourcemap: false, write: false, metafile: true });
   const inRoot = fileInputs(first.metafile, true);
   const names = new Map();
   const chunks = [];
   const inChunks = new Map();
   for (const chunk of CHUNKS) {
-    const stdin = {
-      contents: chunk.roots.map((root) => `export * as ${JSON.stringify(distKey(root))} from ${JSON.stringify(`../${distKey(root)}`)};`).join('\n'),
-      resolveDir: resolve('dist/src'),
-      sourcefile: chunk.file,
-      loader: 'js',
-    };
-    const chunkOptions = { ...common, define: { 'import.meta.url': '__fcfgRootUrl' }, stdin, write: false };
-    const esm = await build({ ...chunkOptions, ...{ minifyWhitespace: false, minifySyntax: false }, format: 'esm', plugins: [fromRoot(inRoot, true), builtins] });
-    importedNames(esm.outputFiles[0].text, names);
+    const entry = generated(chunk.file, chunk.roots.map((root) => `export * as ${JSON.stringify(distKey(root))} from ${JSON.stringify(`../${distKey(root)}`)};`).join('\n'));
+    const chunkOptions = { ...common, define: { 'import.meta.url': '__fcfgRootUrl' }, entryPoints: entry.entryPoints, write: false, outfile: `dist/${chunk.file}` };
+    const esm = await build({ ...chunkOptions, minifyWhitespace: false, minifySyntax: false, sourcemap: false, format: 'esm', plugins: [entry.plugin, fromRoot(inRoot, true), builtins] });
+    importedNames(esm.outputFiles.find((f) => f.path.endsWith('.cjs')).text, names);
     const result = await build({
       ...chunkOptions,
       format: 'iife',
@@ -243,7 +287,7 @@ export async function bundleLibrary() {
       // A chunk is a function of the root's modules and URL, called once per process by the root.
       banner: { js: `"use strict";\n// fernet-config: part of dist/fernet-config.mjs, which loads it (scripts/bundle-lib.mjs).\nmodule.exports = function link(__fcfgShared, __fcfgRootUrl) {` },
       footer: { js: 'return __fcfgChunk;\n};' },
-      plugins: [fromRoot(inRoot), builtins],
+      plugins: [entry.plugin, fromRoot(inRoot), builtins],
       metafile: true,
     });
     for (const input of fileInputs(result.metafile)) {
@@ -251,11 +295,10 @@ export async function bundleLibrary() {
       if (inChunks.has(input)) throw new Error(`${input} would be in both ${inChunks.get(input)} and ${chunk.file}`);
       inChunks.set(input, chunk.file);
     }
-    chunks.push([chunk.file, result.outputFiles[0].text]);
+    chunks.push(...result.outputFiles.map((f) => [f.path, f.text]));
   }
-  const root = await build({ ...rootOptions, stdin: rootEntry(names), outfile: OUT, metafile: true });
+  const root = await rootBuild(rootEntry(names), { outfile: OUT, metafile: true });
   const grown = [...fileInputs(root.metafile, true)].filter((input) => !inRoot.has(input));
   if (grown.length > 0) throw new Error(`what the chunks take from the root brought ${grown.join(', ')} into it`);
-  for (const [file, text] of chunks) writeFileSync(`dist/${file}`, text);
-  rmSync(`${OUT}.map`, { force: true });
+  for (const [path, text] of chunks) writeFileSync(path, text);
 }

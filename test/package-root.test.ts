@@ -6,7 +6,7 @@
  * what the root has (error classes must be one identity). Runs against the build (`npm test` builds first).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as index from '../dist/src/index.js';
@@ -26,6 +26,16 @@ const CHUNKS: [string, string[]][] = [
 const defines = (text: string, name: string) => new RegExp(`\\bfunction ${name}\\(`).test(text);
 
 describe('what the root holds', () => {
+  it.each(['fernet-config.mjs', ...CHUNKS.map(([c]) => c)])('%s has a source map to files that ship (relative to dist/, no sources inlined)', (file) => {
+    expect(readFileSync(dist(file), 'utf8').endsWith(`\n//# sourceMappingURL=${file}.map\n`)).toBe(true);
+    const map = JSON.parse(readFileSync(dist(`${file}.map`), 'utf8')) as { sources: string[]; sourcesContent?: unknown };
+    expect(map.sourcesContent).toBeUndefined();
+    const files = map.sources.filter((s) => !/^[\w-]+:/.test(s)); // not esbuild's namespaces (fcfg-shared:..., builtin:node:fs)
+    expect(files.length).toBeGreaterThan(3);
+    expect(files.filter((s) => !/^src\/[\w/-]+\.js$/.test(s) || !existsSync(dist(s)))).toEqual([]);
+  });
+
+
   it.each(CHUNKS)('%s holds %j, and the root none of them', (chunk, names) => {
     const rootText = readFileSync(dist('fernet-config.mjs'), 'utf8');
     const chunkText = readFileSync(dist(chunk), 'utf8');
@@ -98,9 +108,36 @@ describe('what an app loads', () => {
     expect(runApp(d, code)).toEqual({ out, loaded });
   });
 
+  it('importing loads no node:crypto (6-7 ms); the first decryption does', () => {
+    const code = "const has = () => process.moduleLoadList.includes('NativeModule crypto');\nconst m = await import('fernet-config');\nconst before = has();\nm.loadConfigSync({ path: 'config.enc' });\nconsole.log(before, has());";
+    expect(runApp(d, code).out).toBe('false true');
+  });
+
+  it('with --enable-source-maps, stack frames name the files of dist/src, in the root and in a chunk', () => {
+    const code = "import { loadConfigSync, configStatus } from 'fernet-config';\nfor (const f of [() => loadConfigSync({ path: 'nope.enc' }), () => configStatus('nope.enc')]) try { f(); } catch (e) { console.log(e.stack.split('\\n')[2].trim()); }";
+    writeFileSync(join(d, 'trace.mjs'), code);
+    const r = spawnSync(process.execPath, ['--enable-source-maps', 'trace.mjs'], { cwd: d, encoding: 'utf8', env: cleanEnv() });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([`at openConfig (${DIST}src/config/file.js:130:19)`, `at configStatus (${DIST}src/ops/status.js:7:19)`].map((l) => expect.stringMatching(new RegExp(`^${l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\d+:\d+\\\)$/, ':\\d+:\\d+\\)')}$`))));
+  });
+
   it('a CommonJS app: require() gives the very module import() does (one set of error classes)', () => {
     const code = "const a = require('fernet-config');\nimport('fernet-config').then((b) => console.log(a.loadConfigSync({ path: 'config.enc' }).db.port, a.FernetConfigError === b.FernetConfigError, a.loadConfigSync === b.loadConfigSync));";
     expect(runApp(d, code, { ext: 'cjs' })).toEqual({ out: '5432 true true', loaded: [] });
+  });
+});
+
+describe('an install that lost a chunk', () => {
+  it('says so when the chunk is first needed, in the words used for a missing dist/ajv.cjs', () => {
+    const d = fresh();
+    mkdirSync(join(d, 'dist'));
+    copyFileSync(dist('fernet-config.mjs'), join(d, 'dist/fernet-config.mjs'));
+    const code = `import { configStatus, loadConfigSync } from './dist/fernet-config.mjs';
+try { configStatus('config.enc'); } catch (e) { console.log(e.code, e.message, e.hint, typeof loadConfigSync); }`;
+    writeFileSync(join(d, 'main.mjs'), code);
+    const r = spawnSync(process.execPath, ['main.mjs'], { cwd: d, encoding: 'utf8', env: cleanEnv() });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('ERR_FERNET_CONFIG fernet-config is incomplete: dist/fernet-config-ops.cjs is missing reinstall fernet-config function');
   });
 });
 
