@@ -56,8 +56,8 @@ const builtins = {
  *
  * A chunk must not hold its own copy of a module the root has: error classes (instanceof), KeyRing and
  * the registry of opened rings in src/age/select.js exist once per process. A chunk is therefore a
- * function the root calls once with its modules (__fcfgShared) and its own URL (for import.meta.url,
- * so that files found relative to it, dist/age.cjs and dist/ajv.cjs, are found from the chunk too); the
+ * function the root calls once with its modules (__fcfgShared) and the root's URL (as import.meta.url,
+ * so that files found relative to the root, dist/age.cjs and dist/ajv.cjs, are found from a chunk too); the
  * chunk holds only the modules the root does not, and the build fails if one ends up in both, or in two
  * chunks.
  */
@@ -254,7 +254,8 @@ function importedNames(esm, names) {
  * entirely (src/fs/lock.js: the loader only reads) counts as not in the root: a chunk may have it.
  */
 const fileInputs = (metafile, root = false) => {
-  const [output] = Object.values(metafile.outputs);
+  const [output, ...others] = Object.entries(metafile.outputs).filter(([file]) => !file.endsWith('.map')).map(([, o]) => o);
+  if (output === undefined || others.length > 0) throw new Error('expected one output file besides its source map');
   const held = new Set();
   for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
     if (input.includes(':') || bytesInOutput === 0) continue;
