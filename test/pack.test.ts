@@ -46,6 +46,11 @@ describe('the packed package', () => {
     expect(out).toContain('package/dist/src/index.d.ts');
     expect(out).toContain('package/README.md');
     expect(out).toContain('package/dist/fernet-config.mjs');
+    // The chunks the root loads on first use (scripts/bundle-lib.mjs).
+    for (const file of ['age.cjs', 'ops.cjs', 'schema.cjs'].map((c) => `fernet-config-${c}`).concat('fernet-config.mjs')) {
+      expect(out).toContain(`package/dist/${file}`);
+      expect(out).toContain(`package/dist/${file}.map`);
+    }
     expect(out).toContain('package/dist/ajv.cjs');
     expect(out).toContain('package/dist/ajv.cjs.LICENSES.txt');
     expect(out.some((f) => f.startsWith('package/test/') || f.startsWith('package/src/') || f.endsWith('.key'))).toBe(false);
