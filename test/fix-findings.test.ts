@@ -7,6 +7,7 @@
  */
 import { mkdirSync, realpathSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { addRecipient } from '../src/age/ring-ops.js';
 import { forgetRings } from '../src/age/select.js';
@@ -175,6 +176,23 @@ describe('3. errors in the words of the surface', () => {
     expect(err.code).toBe('ERR_INVALID_IDENTITY');
     expect(err.hint).toContain('AGE-SECRET-KEY-1');
     expect(`${err.message} ${err.hint}`).not.toContain(SECRET);
+  });
+
+  it('library: an age identity with a typo is never quoted, not even in the cause that inspect() prints', async () => {
+    forgetRings();
+    const d = fresh();
+    const alice = await person(d, 'alice');
+    await sealed(d, [alice]);
+    const real = alice.identity.trim().split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1'))!;
+    // One character changed in the middle: the checksum fails, and the rest is still the secret.
+    const typo = real.slice(0, 30) + (real[30] === 'Q' ? 'P' : 'Q') + real.slice(31);
+    writeFileSync(join(d, 'typo.txt'), typo + '\n', { mode: 0o600 });
+    for (const options of [{ identityFile: join(d, 'typo.txt') }, { identity: typo }]) {
+      const err = await rejection(loadConfig({ path: join(d, 'c.enc'), ...options, environment: {} }));
+      expect(err.code).toBe('ERR_INVALID_IDENTITY');
+      const shown = inspect(err, { depth: 10 });
+      for (let i = 16; i + 12 <= typo.length; i += 6) expect(shown).not.toContain(typo.slice(i, i + 12));
+    }
   });
 
   it('library: identity with keyFile names the options', async () => {

@@ -66,8 +66,9 @@ export async function loadIdentities(source: IdentitySource, options: AgeKeyOpti
     if (!line.startsWith('AGE-SECRET-KEY-')) throw new InvalidIdentity(`${at}: not an identity (expected AGE-SECRET-KEY-1..., AGE-SECRET-KEY-PQ-1... or an OpenSSH private key)`, { hint: IDENTITY_HINT });
     try {
       target.addIdentity(line);
-    } catch (cause) {
-      throw new InvalidIdentity(`${at}: not a valid age identity (expected AGE-SECRET-KEY-1... or AGE-SECRET-KEY-PQ-1...)`, { cause, hint: IDENTITY_HINT });
+    } catch {
+      // No cause: age's own error quotes the line, which is a secret key with a typo in it.
+      throw new InvalidIdentity(`${at}: not a valid age identity (expected AGE-SECRET-KEY-1... or AGE-SECRET-KEY-PQ-1...)`, { hint: IDENTITY_HINT });
     }
     const publicLabel = async () => {
       const r = await identityToRecipient(line);
