@@ -14,6 +14,9 @@ import { forgetRings } from '../src/age/select.js';
 import { Fernet } from '../src/fernet/fernet.js';
 import { generateKey } from '../src/fernet/key.js';
 import { loadConfig, loadConfigSync } from '../src/loader/load.js';
+import { listKeys } from '../src/ops/prune.js';
+import { rotateConfigs } from '../src/ops/rotate.js';
+import { configStatus } from '../src/ops/status.js';
 import { runCli, useTempDirs, type CliResult } from './helpers/cli.js';
 import { person, type Person } from './helpers/age.js';
 
@@ -193,6 +196,26 @@ describe('3. errors in the words of the surface', () => {
       const shown = inspect(err, { depth: 10 });
       for (let i = 16; i + 12 <= typo.length; i += 6) expect(shown).not.toContain(typo.slice(i, i + 12));
     }
+  });
+
+  it('library: a key string where key options belong is refused, never ignored for some other key', async () => {
+    const d = fresh();
+    const key = generateKey();
+    writeFileSync(join(d, 'secret.key'), key + '\n', { mode: 0o600 });
+    writeFileSync(join(d, 'c.enc'), new Fernet(key).encrypt('{"a":1}') + '\n');
+    const newKey = generateKey();
+    const refused = expect.objectContaining({ code: 'ERR_USAGE', message: expect.stringContaining('not a string') });
+    await expect(rotateConfigs([join(d, 'c.enc')], newKey as never)).rejects.toThrow(refused as Error);
+    expect(() => configStatus(join(d, 'c.enc'), newKey as never)).toThrow(refused as Error);
+    expect(() => listKeys(join(d, 'secret.key') as never)).toThrow(refused as Error);
+    expect(() => listKeys([key] as never)).toThrow(expect.objectContaining({ code: 'ERR_USAGE', message: expect.stringContaining('not an array') }) as Error);
+    const err = await rotateConfigs([join(d, 'c.enc')], newKey as never).catch((e: Error) => e);
+    expect(inspect(err)).not.toContain(newKey);
+    // What the README gives works: options, or a ring.
+    expect(listKeys({ keyFile: join(d, 'secret.key') })).toEqual([{ index: 0, fingerprint: expect.stringMatching(/^[0-9a-f]{8}$/) }]);
+    const [r] = await rotateConfigs([join(d, 'c.enc')], { key: `${newKey},${key}` });
+    expect(r).toMatchObject({ rotated: true });
+    expect(configStatus(join(d, 'c.enc'), { key: `${newKey},${key}` }).keyIndex).toBe(0);
   });
 
   it('library: identity with keyFile names the options', async () => {

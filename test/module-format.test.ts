@@ -3,7 +3,7 @@
  * package.json `type` for `.js`, or by `--format`; each output is then loaded the way Node would load it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chooseFormat, declarationsPath, renderModule } from '../src/schema/module-format.js';
@@ -123,6 +123,15 @@ describe('fcfg compile-schema picks the format', () => {
     const run = spawnSync(process.execPath, ['-e', "console.log(require('./validate.js').validate({ port: 'x' }))"], { cwd: d, encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe('false\n');
+  });
+
+  it('-o into a directory that does not exist names that file and says how to make the directory', () => {
+    const d = fresh();
+    writeFileSync(join(d, 's.json'), JSON.stringify(SCHEMA));
+    const r = runCli(['compile-schema', 's.json', '-o', 'src/validate.js'], { cwd: d });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('fernet-config: the directory of src/validate.js does not exist [ERR_FILE_NOT_FOUND]\n  hint: create it first: mkdir -p src\n');
+    expect(readdirSync(d)).toEqual(['s.json']);
   });
 
   it('--format to stdout', () => {

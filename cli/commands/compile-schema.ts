@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
-import { basename } from 'node:path';
-import { FileAccessError } from '../../src/errors.js';
+import { basename, dirname } from 'node:path';
+import { FileAccessError, FileNotFound } from '../../src/errors.js';
 import { writeFileAtomic } from '../../src/fs/atomic.js';
 import { chooseFormat, declarationsPath, renderModule } from '../../src/schema/module-format.js';
 import { info, out } from '../io.js';
@@ -29,7 +29,11 @@ export default async function compileSchemaCommand(schemaPath: string, flags: Fl
     return 0;
   }
   const dtsPath = flags.types ? declarationsPath(output) : undefined;
-  // Both files share a directory, so only a directory in the way could fail the second write: check first.
+  // Both files share a directory, so only a directory in the way could fail the second write: check first,
+  // and name the file asked for (not the .d.ts written first) when the directory is missing.
+  if (!statSync(dirname(output), { throwIfNoEntry: false })?.isDirectory()) {
+    throw new FileNotFound(`the directory of ${output} does not exist`, { hint: `create it first: mkdir -p ${dirname(output)}` });
+  }
   for (const target of dtsPath ? [dtsPath, output] : [output]) {
     if (statSync(target, { throwIfNoEntry: false })?.isDirectory()) throw new FileAccessError(`${target} is a directory`);
   }

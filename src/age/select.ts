@@ -210,8 +210,14 @@ export function ageRingSync(configPath: string | undefined, options: SelectOptio
     if (entry.error !== undefined) throw entry.error;
     return entry.ring;
   }
+  // Opened before, but by a call that named another identity (or none): say so, or the hint would tell the
+  // caller to do what they just did.
+  const ringPart = key?.slice(0, key.lastIndexOf('\0') + 1);
+  const openedOtherwise = ringPart !== undefined && [...opened.keys()].some((k) => k.startsWith(ringPart));
   throw new AgeRingNeedsAsync(`${choice.ring} is a .age key ring, which opens only asynchronously`, {
-    hint: 'use loadConfig() rather than loadConfigSync(), or `await openAgeRingFor(path, options)` once before the synchronous calls',
+    hint: openedOtherwise
+      ? 'it was opened with other identity options: pass the same identity or identityFile to the synchronous calls as to openAgeRingFor()'
+      : 'use loadConfig() rather than loadConfigSync(), or `await openAgeRingFor(path, options)` once before the synchronous calls',
   });
 }
 

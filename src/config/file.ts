@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { FileNotFound, InvalidToken, MalformedConfigFile, TokenExpired, WrongKey } from '../errors.js';
+import { FileNotFound, InvalidToken, MalformedConfigFile, TokenExpired, UsageError, WrongKey } from '../errors.js';
 import { checkTime, isTokenShape } from '../fernet/fernet.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { fileError } from '../fs/errors.js';
@@ -43,7 +43,22 @@ export interface OpenOptions {
 /** Key material: a ready ring, or options to resolve one for this config. */
 export type KeySource = KeyRing | KeyOptions;
 
+/**
+ * Refuses what is not a KeySource. Plain JavaScript can pass a key string (or an array of them) where
+ * options are meant, and resolution would then ignore it and find some other key: a rotation to "the new
+ * key" would silently keep the old one. Only the argument's type is named, never its value.
+ */
+export function checkKeySource(keys: unknown): asserts keys is KeySource | undefined {
+  if (keys === undefined || keys instanceof KeyRing) return;
+  if (typeof keys === 'object' && keys !== null && !Array.isArray(keys)) return;
+  const what = keys === null ? 'null' : Array.isArray(keys) ? 'an array' : `a ${typeof keys}`;
+  throw new UsageError(`the keys argument must be key options ({ keyFile }, { key } or { keyCommand }) or a key ring, not ${what}`, {
+    hint: "literal keys go in { key: 'KEY1,KEY2' } (comma-separated, the first encrypts)",
+  });
+}
+
 export function ringFor(path: string | undefined, keys: KeySource = {}): KeyRing {
+  checkKeySource(keys);
   return keys instanceof KeyRing ? keys : resolveKeyRing(path, keys);
 }
 

@@ -126,7 +126,7 @@ export function resolveTarget(path: string, label = path): string {
   try {
     return join(realpathSync(dirname(path)), basename(path));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new FileNotFound(`the directory of ${label} does not exist`, { cause: e });
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new FileNotFound(`the directory of ${label} does not exist`, { cause: e, hint: `create it first: mkdir -p ${dirname(path)}` });
     throw fileError(e, `the directory of ${label}`);
   }
 }

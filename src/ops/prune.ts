@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { openToken, readToken } from '../config/file.js';
+import { openToken, readToken, ringFor, type KeySource } from '../config/file.js';
 import { findDrafts } from '../edit/draft.js';
 import { KeyInUse, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
@@ -54,8 +54,13 @@ export interface PruneResult {
   written: boolean;
 }
 
-/** Index and fingerprint of every key of a ring — everything about a key that may be shown. */
-export function listKeys(ring: KeyRing): KeyInfo[] {
+/**
+ * Index and fingerprint of every key of a ring — everything about a key that may be shown. `keys` is a
+ * ring or the options that find one (`{ keyFile }`, `{ key }`, `{ keyCommand }`; none: the environment,
+ * then ./secret.key), as for every other operation. Throws ERR_USAGE for anything else (a bare string).
+ */
+export function listKeys(keys: KeySource = {}): KeyInfo[] {
+  const ring = ringFor(undefined, keys);
   return Array.from({ length: ring.size }, (_, index) => ({ index, fingerprint: ring.fingerprint(index) }));
 }
 

@@ -1,5 +1,5 @@
 import { openAgeRingFor } from '../age/select.js';
-import type { KeySource } from '../config/file.js';
+import { checkKeySource, type KeySource } from '../config/file.js';
 import { KeyNotFound } from '../errors.js';
 import { resolveKeyRing, type KeyOptions } from '../keys/resolve.js';
 import { KeyRing } from '../keys/ring.js';
@@ -10,6 +10,7 @@ import { KeyRing } from '../keys/ring.js';
  * than once per file; otherwise each config gets the key file beside it, as a single-file command would.
  */
 export function ringResolver(keys: KeySource = {}): (configPath: string) => KeyRing {
+  checkKeySource(keys);
   if (keys instanceof KeyRing) return () => keys;
   let shared: KeyRing | undefined;
   try {
