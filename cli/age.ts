@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { openAgeRingFor } from '../src/age/select.js';
-import { PassphraseRequired } from '../src/errors.js';
+import { Aborted, FernetConfigError, PassphraseRequired } from '../src/errors.js';
 import { keyOptions, type KeyFlags } from './io.js';
 
 /**
@@ -21,8 +21,10 @@ export async function openAgeRings(command: Command): Promise<void> {
   for (const config of configPaths(command, flags.output)) {
     try {
       await openAgeRingFor(config, options);
-    } catch {
-      // remembered by openAgeRingFor (or raised again by the synchronous resolution)
+    } catch (e) {
+      // Ours: remembered by openAgeRingFor, raised again where the command resolves its key. Anything
+      // else (a file of the package missing) never got that far: say it now, not as a ring's problem.
+      if (!(e instanceof FernetConfigError)) throw e;
     }
   }
 }
@@ -53,5 +55,11 @@ export async function askPassphrase(label: string): Promise<string> {
     });
   }
   const { default: password } = await import('@inquirer/password');
-  return password({ message: `passphrase for ${label}`, mask: '*' }, { output: process.stderr });
+  try {
+    return await password({ message: `passphrase for ${label}`, mask: '*' }, { output: process.stderr });
+  } catch (e) {
+    // Ctrl-C at the prompt: the user's choice, not a damaged ring (which is what age would make of it).
+    if ((e as { name?: string })?.name === 'ExitPromptError') throw new Aborted(`cancelled at the passphrase prompt for ${label}`);
+    throw e;
+  }
 }

@@ -63,9 +63,29 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // No top-level await: the bundle is CommonJS, which Node loads without starting its ES module loader.
   const command = invokedCommand(process.argv);
   const bundle = command !== undefined && READ_COMMANDS.includes(command) ? import('./run-read.js') : import('./run.js');
+  let settled = false;
+  // Node ends a process whose event loop has emptied even while a promise still waits, with status 0: a
+  // prompt whose terminal closed (Ctrl-D, a dropped ssh session) would pass for success with nothing done.
+  process.on('beforeExit', () => {
+    if (settled) return;
+    settled = true;
+    writeSync(2, 'fernet-config: the command stopped before it finished: the input it was waiting for ended [ERR_ABORTED]\n  hint: run it again on a terminal, and answer its prompt\n');
+    process.exit(1);
+  });
   void bundle
     .then(({ run }) => run(process.argv))
-    .then((status) => {
-      process.exitCode = status;
-    });
+    .then(
+      (status) => {
+        settled = true;
+        process.exitCode = status;
+      },
+      (e: unknown) => {
+        // Only a bundle that failed to load gets here (run() reports its own errors): a broken install.
+        settled = true;
+        const missing = (e as { code?: unknown })?.code === 'MODULE_NOT_FOUND';
+        writeSync(2, missing ? 'fernet-config: fernet-config is incomplete: a file of dist/cli is missing [ERR_FERNET_CONFIG]\n  hint: reinstall fernet-config\n' : 'fernet-config: unexpected internal error [ERR_INTERNAL]\n  hint: rerun with --debug for details, and report it if it persists\n');
+        if (!missing && process.argv.includes('--debug')) writeSync(2, `${(e as Error)?.stack ?? String(e)}\n`);
+        process.exitCode = 1;
+      },
+    );
 }

@@ -1,4 +1,5 @@
 import { ConfigValidationError, FernetConfigError, InvalidSchema, UsageError } from '../src/errors.js';
+import { incompleteInstall } from '../src/fs/errors.js';
 
 // Always the package's name, also when run as `fcfg`: the documented shape scripts and log filters match.
 // Usage lines and hints, which the user reads and copies, name the program as invoked instead.
@@ -9,7 +10,8 @@ const PREFIX = 'fernet-config';
  * only with --debug. Messages come from our error classes, which never contain secrets; foreign errors
  * are not echoed verbatim without --debug, since we cannot vouch for what they contain.
  */
-export function reportError(e: unknown, debug: boolean): number {
+export function reportError(error: unknown, debug: boolean): number {
+  const e = incompleteInstall(error) ?? error;
   if (e instanceof ConfigValidationError || (e instanceof InvalidSchema && e.problems.length > 0)) {
     // One problem per line reads better than the one-line message library users get.
     const n = e.problems.length;

@@ -360,6 +360,25 @@ describe('end to end through the CLI with SSH identities', () => {
     expect(r.output).not.toContain(PASS);
   });
 
+  // Ctrl-C cancels; Ctrl-D on an empty line ends the prompt's input. Neither is a damaged ring, and neither
+  // may end the process with status 0 as if the command had run.
+  it.each([
+    ['Ctrl-C', '\x03', 'cancelled at the passphrase prompt'],
+    ['Ctrl-D', '\x04', 'the input it was waiting for ended'],
+  ])('%s at the passphrase prompt: ERR_ABORTED, exit 1, nothing done', (_, key, message) => {
+    const h = home(`abort-${key.charCodeAt(0)}`, { ed25519: 'ed25519-pass' });
+    for (const args of [['get', 'config.enc', 'db.password'], ['set', 'config.enc', 'db.aborted', '1']]) {
+      const before = readFileSync(join(project, 'config.enc'));
+      const r = runCliInPty(args, { cwd: project, env: { HOME: h }, steps: [{ expect: 'passphrase for', send: key }], timeout: 40_000 });
+      expect(r.status, r.output).toBe(1);
+      expect(r.output).toContain('[ERR_ABORTED]');
+      expect(r.output).toContain(message);
+      expect(r.output).not.toContain('ERR_RING_UNREADABLE');
+      expect(r.output).not.toContain(SECRET);
+      expect(readFileSync(join(project, 'config.enc'))).toEqual(before);
+    }
+  });
+
   it('a wrong passphrase on a terminal fails with ERR_WRONG_PASSPHRASE, without echoing what was typed', () => {
     const h = home('wrong', { ed25519: 'ed25519-pass' });
     const typed = 'not-the-passphrase';

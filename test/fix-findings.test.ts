@@ -5,7 +5,8 @@
  * recipients commands name what really changed and fail where there is nothing; errors carry hints.
  * HOME is a temp directory in every run.
  */
-import { mkdirSync, realpathSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ import { loadConfig, loadConfigSync } from '../src/loader/load.js';
 import { listKeys } from '../src/ops/prune.js';
 import { rotateConfigs } from '../src/ops/rotate.js';
 import { configStatus } from '../src/ops/status.js';
-import { runCli, useTempDirs, type CliResult } from './helpers/cli.js';
+import { cleanEnv, REPO, runCli, useTempDirs, type CliResult } from './helpers/cli.js';
 import { person, type Person } from './helpers/age.js';
 
 const fresh = useTempDirs('fcfg-fix-findings-');
@@ -317,4 +318,43 @@ describe('7. every error says what to do', () => {
       expect(r.stderr).not.toContain(alice.identity);
     }
   }, 120_000);
+});
+
+describe('breaker round 3: a broken install, a FIFO ring', () => {
+  /** A copy of the built package with `missing` (paths under dist/) deleted; returns its CLI. */
+  function brokenCopy(root: string, missing: string[]): string {
+    const pkg = join(root, 'pkg');
+    mkdirSync(pkg);
+    cpSync(join(REPO, 'dist'), join(pkg, 'dist'), { recursive: true });
+    cpSync(join(REPO, 'package.json'), join(pkg, 'package.json'));
+    symlinkSync(join(REPO, 'node_modules'), join(pkg, 'node_modules'), 'dir');
+    for (const m of missing) rmSync(join(pkg, 'dist', m));
+    return join(pkg, 'dist/cli/main.js');
+  }
+  const run = (cli: string, cwd: string, home: string, args: string[]) =>
+    spawnSync(process.execPath, [cli, ...args], { cwd, env: cleanEnv({ HOME: home }), encoding: 'utf8', timeout: 60_000 });
+
+  it.each([
+    ['cli/run-read-age.js', ['get', 'c.enc', 'db.password']],
+    ['cli/run.js', ['set', 'c.enc', 'db.port', '1']],
+  ])('dist/%s missing: "fernet-config is incomplete", exit 1, no stack, not a ring error', async (file, args) => {
+    const d = fresh();
+    const alice = await person(d, 'alice');
+    await sealed(join(d, 'p'), [alice]);
+    const cli = brokenCopy(d, [file]);
+    const r = run(cli, join(d, 'p'), alice.home, args);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^fernet-config: fernet-config is incomplete: (dist\/[\w./-]+|a file of dist\/cli) is missing \[ERR_FERNET_CONFIG\]\n  hint: reinstall fernet-config\n$/);
+  });
+
+  it('a FIFO where the .age ring should be is named as such, not "no key found"', async () => {
+    const d = fresh();
+    const alice = await person(d, 'alice');
+    await sealed(join(d, 'p'), [alice]);
+    rmSync(join(d, 'p', 'secret.key.age'));
+    execFileSync('mkfifo', [join(d, 'p', 'secret.key.age')]);
+    const r = cli(join(d, 'p'), alice.home, ['get', 'c.enc', 'db.password']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('secret.key.age is not a regular file (it is a FIFO) [ERR_FILE_ACCESS]');
+  });
 });

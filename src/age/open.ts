@@ -1,4 +1,5 @@
 import { FernetConfigError, NoIdentity, NotARecipient, RingUnreadable } from '../errors.js';
+import { incompleteInstall } from '../fs/errors.js';
 import { KeyRing, parseKeyFile } from '../keys/ring.js';
 import { identitySources, loadIdentities, type LoadedIdentity } from './identities.js';
 import { ageLib } from './lib.js';
@@ -35,6 +36,8 @@ export async function openAgeRingDetailed(ringPath: string, options: AgeKeyOptio
       text = await decryptText(decrypter, bytes);
     } catch (e) {
       if (e instanceof FernetConfigError) throw e;
+      const missing = incompleteInstall(e);
+      if (missing) throw missing;
       if (NO_MATCH.test((e as Error)?.message ?? '')) continue;
       throw new RingUnreadable(`${label} does not open: it is damaged or not an age file`, { cause: e, hint: 'restore it from version control' });
     }

@@ -2,8 +2,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AgeRingNeedsAsync, FileNotFound, UsageError } from '../errors.js';
-import { isFile } from '../fs/read.js';
+import { Aborted, AgeRingNeedsAsync, FileAccessError, FileNotFound, UsageError } from '../errors.js';
+import { fileKind, isFile } from '../fs/read.js';
 import type { KeyRing } from '../keys/ring.js';
 import { siblingsOf } from '../keys/siblings.js';
 
@@ -83,6 +83,16 @@ export function chooseAgeRing(configPath: string | undefined, options: SelectOpt
   const candidates = siblingAgeRings(configPath);
   const ring = candidates.find((p) => isFile(p));
   if (ring !== undefined) return { ring, explicit };
+  // Present but not a file (a FIFO, a directory): an error, as for a key file, not "no key found".
+  for (const p of candidates) {
+    let st;
+    try {
+      st = statSync(p, { throwIfNoEntry: false });
+    } catch {
+      continue; // its directory is not one: nothing there
+    }
+    if (st !== undefined) throw new FileAccessError(`${p} is not a regular file (it is ${fileKind(st)})`, { hint: 'a .age key ring is a regular file: replace it with the ring' });
+  }
   if (explicit && configPath !== undefined && configPath !== '-') {
     throw new FileNotFound(`no .age key ring beside ${configPath} (looked for ${candidates.join(', ')})`, {
       hint: 'create one with `fcfg recipients add NAME RECIPIENT`, or drop --identity to use a plain key file',
@@ -233,6 +243,8 @@ export async function openAgeRingFor(configPath: string | undefined, options: Se
   // Opened already and unchanged since: no second decryption, and no second passphrase prompt.
   const entry = opened.get(keyOf(choice.ring, options) ?? '');
   if (entry?.ring) return entry.ring;
+  // The user cancelled a prompt for this ring: the command's own resolution must not ask again.
+  if (entry?.error instanceof Aborted) throw entry.error;
   const { openAgeRing } = await import('./open.js');
   try {
     const ring = await openAgeRing(choice.ring, options);

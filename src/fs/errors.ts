@@ -1,5 +1,5 @@
 import { lstatSync, readlinkSync } from 'node:fs';
-import { FileAccessError, FileNotFound } from '../errors.js';
+import { FernetConfigError, FileAccessError, FileNotFound } from '../errors.js';
 
 /** Maps a Node file-system error to ours, naming the path and never the contents. */
 export function fileError(e: unknown, what: string): Error {
@@ -42,4 +42,22 @@ export function danglingLinkError(path: string, label: string, cause?: unknown):
     // the message is clear enough without it
   }
   return new FileNotFound(`${label} is a symbolic link${to}, which does not exist (a dangling link)`, { cause, hint: 'create the file it points to, or replace the link' });
+}
+
+/**
+ * The error for a file of this package that Node could not load (a `MODULE_NOT_FOUND` naming a file
+ * under our dist/), or undefined for any other error: a broken install is said as such, never as a
+ * damaged ring or an internal error. The path is the package's own, never user data.
+ */
+export function incompleteInstall(e: unknown): FernetConfigError | undefined {
+  if ((e as { code?: unknown } | null)?.code !== 'MODULE_NOT_FOUND') return undefined;
+  const name = /Cannot find module '([^']+)'/.exec((e as Error).message ?? '')?.[1];
+  if (name === undefined) return undefined;
+  // An absolute path under dist/, or a name relative to the file of ours that asked for it (a chunk).
+  const requirer = (e as { requireStack?: unknown }).requireStack;
+  const from = Array.isArray(requirer) && typeof requirer[0] === 'string' ? requirer[0] : undefined;
+  const file = name.startsWith('./') && from !== undefined ? `${from.replace(/[^\\/]*$/, '')}${name.slice(2)}` : name;
+  const parts = file.split(/[\\/]dist[\\/]/);
+  if (parts.length < 2) return undefined;
+  return new FernetConfigError(`fernet-config is incomplete: dist/${parts.pop()!.split('\\').join('/')} is missing`, { hint: 'reinstall fernet-config', cause: e });
 }
