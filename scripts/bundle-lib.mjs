@@ -2,9 +2,10 @@
 // require(esm), `require('fernet-config')`) loads, made from tsc's dist/src/index.js. Called by bundle.mjs.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { distKey, importedNames, minify, sharedModules } from './bundle-shared.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -75,7 +76,6 @@ const CHUNKS = [
 const CHUNK_ONLY = ['dist/src/fs/atomic.js', 'dist/src/fs/lock.js'].map((p) => resolve(p));
 const CONSTANTS_ONLY_BYTES = 64;
 const OUT = 'dist/fernet-config.mjs';
-const distKey = (path) => relative('dist', path).split('\\').join('/');
 const chunkOf = new Map(CHUNKS.flatMap((c) => c.roots.map((root) => [resolve(root), c])));
 /** Each chunk root's exports, read from tsc's output: the names its lazy stand-in in the root offers. */
 const rootExports = new Map();
@@ -86,7 +86,6 @@ for (const path of chunkOf.keys()) rootExports.set(path, await import(pathToFile
  * `err.name` users see. Each file has a source map to the files of dist/src it came from, which ship too
  * (so no sourcesContent): Node reads it only with --enable-source-maps, and costs nothing otherwise.
  */
-const minify = { minifyWhitespace: true, minifySyntax: true };
 const common = { bundle: true, platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning', ...minify, sourcemap: 'linked', sourcesContent: false };
 
 /**
@@ -151,20 +150,8 @@ function rootEntry(names) {
       lines.push(`export ${kind} ${name}(${params}) { return ${local}.apply(this, arguments); }`);
     }
   }
-  const cases = [];
-  [...names.keys()].sort().forEach((key, i) => {
-    const from = JSON.stringify(`../${key}`);
-    const list = names.get(key);
-    if (list === null) {
-      lines.push(`import * as s${i} from ${from};`);
-      cases.push(`    case ${JSON.stringify(key)}: return s${i};`);
-      return;
-    }
-    const sorted = [...list].sort();
-    lines.push(`import { ${sorted.map((n, j) => `${n} as s${i}_${j}`).join(', ')} } from ${from};`);
-    // Getters, as a namespace has: each binding read when used, not copied when the chunk loads.
-    cases.push(`    case ${JSON.stringify(key)}: return { ${sorted.map((n, j) => `get ${n}() { return s${i}_${j}; }`).join(', ')} };`);
-  });
+  const { imports, cases } = sharedModules(names);
+  lines.push(...imports);
   lines.push(
     'import hub from "fcfg-hub";',
     'import { FernetConfigError as __fcfgError } from "./errors.js";',
@@ -228,25 +215,6 @@ function fromRoot(inRoot, names = false) {
       b.onLoad({ filter: /.*/, namespace: 'fcfg-shared' }, (args) => ({ contents: `module.exports = __fcfgShared(${JSON.stringify(args.path)});`, loader: 'js' }));
     },
   };
-}
-
-/**
- * The names a chunk imports from each module it takes from the root, read from the import statements of
- * its ES module build (null: the module whole). The root then keeps just these: a namespace would keep
- * every export of the module, which tree shaking otherwise drops.
- */
-function importedNames(esm, names) {
-  for (const [, clause, key] of esm.matchAll(/^import\s+([^;]*?)\s+from\s*"fcfg-shared:([^"]+)";/gm)) {
-    const listed = /^\{([^}]*)\}$/.exec(clause.trim());
-    const known = names.has(key) ? names.get(key) : new Set();
-    if (!listed || known === null) {
-      names.set(key, null);
-      continue;
-    }
-    for (const item of listed[1].split(',').map((x) => x.trim()).filter(Boolean)) known.add(item.split(/\s+as\s+/)[0]);
-    names.set(key, known);
-  }
-  if (/\bfcfg-shared:/.test(esm.replace(/^import\s+[^;]*?\s+from\s*"fcfg-shared:[^"]+";/gm, ''))) throw new Error('a chunk takes a module from the root in a way importedNames() does not read');
 }
 
 /**

@@ -3,9 +3,10 @@
 // which the package root loads only to compile a schema at run time, into dist/ajv.cjs.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { bundleLibrary } from './bundle-lib.mjs';
+import { distKey, importedNames, minify, sharedModules } from './bundle-shared.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -47,7 +48,7 @@ const lazyChildProcess = {
  */
 function ownUrl(file, source) {
   if (!source.includes('import.meta.url')) return source;
-  const path = JSON.stringify(relative('dist', file).split('\\').join('/'));
+  const path = JSON.stringify(distKey(file));
   return source.replaceAll('import.meta.url', `new URL(${path}, __fcfgDistUrl).href`);
 }
 /**
@@ -90,9 +91,6 @@ const cliOptions = {
   logLevel: 'warning',
 };
 const external = [...dependencies.filter((name) => name !== 'commander' && name !== 'jsonc-parser'), 'node:*'];
-// Whitespace and comments out (commander's are half its size): less to read and scan on every start.
-// Names stay, so --debug stack traces still name the functions.
-const minify = { minifyWhitespace: true, minifySyntax: true };
 /**
  * dist/cli/run-read.js, for `get` and `decrypt` (cli/route.ts): the same CLI with only their command
  * modules, through load-command-read.js. Compiling run.js whole was, after crypto, the largest part of
@@ -127,7 +125,6 @@ const READ_CHUNKS = [
   { file: 'run-read-schema.js', roots: ['dist/src/loader/redact.js'] },
 ];
 const chunkOf = new Map(READ_CHUNKS.flatMap((c) => c.roots.map((root) => [resolve(root), c.file])));
-const distKey = (path) => relative('dist', path).split('\\').join('/');
 /**
  * In run-read.js, and in a chunk for the roots of the others: an import of a chunk's root becomes a
  * require() of the chunk, where the import is.
@@ -187,41 +184,11 @@ function fromRunRead(inRunRead, names = undefined) {
     },
   };
 }
-/**
- * The names a chunk imports from each module it takes from run-read.js, read from the import statements of
- * its ES module build (null: the module whole). run-read.js then exports just these: a namespace would keep
- * every export of the module, which tree shaking otherwise drops (12 KB).
- */
-function importedNames(esm, names) {
-  for (const [, clause, key] of esm.matchAll(/^import\s+([^;]*?)\s+from\s*"fcfg-shared:([^"]+)";/gm)) {
-    const listed = /^\{([^}]*)\}$/.exec(clause.trim());
-    const known = names.has(key) ? names.get(key) : new Set();
-    if (!listed || known === null) {
-      names.set(key, null);
-      continue;
-    }
-    for (const item of listed[1].split(',').map((x) => x.trim()).filter(Boolean)) known.add(item.split(/\s+as\s+/)[0]);
-    names.set(key, known);
-  }
-}
 /** run-read.js's entry: run(), and what chunks take from it (imported here, so the very same modules). */
 function readEntry(names) {
   const lines = ["export { run } from './run-read.js';"];
-  const cases = [];
-  [...names.keys()].sort().forEach((key, i) => {
-    const from = JSON.stringify(`../${key}`);
-    const list = names.get(key);
-    if (list === null) {
-      lines.push(`import * as s${i} from ${from};`);
-      cases.push(`    case ${JSON.stringify(key)}: return s${i};`);
-      return;
-    }
-    const sorted = [...list].sort();
-    lines.push(`import { ${sorted.map((n, j) => `${n} as s${i}_${j}`).join(', ')} } from ${from};`);
-    // Getters, as a namespace has: read when asked for (a chunk reads each once, when it loads; or on
-    // every use, for a module exporting a let, see fromRunRead).
-    cases.push(`    case ${JSON.stringify(key)}: return { ${sorted.map((n, j) => `get ${n}() { return s${i}_${j}; }`).join(', ')} };`);
-  });
+  const { imports, cases } = sharedModules(names);
+  lines.push(...imports);
   const contents = [...lines, 'export function __fcfgShared(key) {', '  switch (key) {', ...cases, '  }', '  throw new Error(`${key} is not shared by run-read.js`);', '}'];
   return { contents: contents.join('\n'), resolveDir: resolve('dist/cli'), sourcefile: 'run-read-entry.js', loader: 'js' };
 }
