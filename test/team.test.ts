@@ -400,9 +400,13 @@ describe('loader through a .age ring', () => {
     await openAgeRingFor(path, { identityFile: a.identityFile });
     expect((loadConfigSync({ path, identityFile: a.identityFile }) as typeof CONFIG).api.token).toBe('tok-abc-123');
     // Without the identity it was opened with: refused, and the hint says which options to pass.
-    expect(() => loadConfigSync({ path, home: join(d, 'nowhere'), environment: {} })).toThrow(
-      expect.objectContaining({ code: 'ERR_AGE_RING_SYNC', hint: expect.stringContaining('pass the same identity or identityFile') }) as Error,
-    );
+    const b = await person(d, 'not-the-opener');
+    const otherOptions = [{ home: join(d, 'nowhere'), environment: {} }, { identityFile: b.identityFile }, { home: join(d, 'nowhere'), environment: { FERNET_CONFIG_IDENTITY_FILE: b.identityFile } }];
+    for (const other of otherOptions) {
+      expect(() => loadConfigSync({ path, ...other })).toThrow(
+        expect.objectContaining({ code: 'ERR_AGE_RING_SYNC', hint: expect.stringContaining('pass the same identity or identityFile') }) as Error,
+      );
+    }
   });
 
   it('without an identity, loadConfig says what it tried', async () => {

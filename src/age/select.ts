@@ -182,9 +182,15 @@ export function identitySources(options: AgeKeyOptions & { env?: Record<string, 
 }
 
 function keyOf(ring: string, options: SelectOptions): string | undefined {
+  const stamp = ringStamp(ring);
+  return stamp === undefined ? undefined : `${stamp}${identityKey(options)}`;
+}
+
+/** The part of keyOf that is the ring itself (real path, size, mtime, inode), whatever the identity. */
+function ringStamp(ring: string): string | undefined {
   try {
     const st = statSync(ring);
-    return `${realPath(ring)}\0${st.size}:${st.mtimeMs}:${st.ino}\0${identityKey(options)}`;
+    return `${realPath(ring)}\0${st.size}:${st.mtimeMs}:${st.ino}\0`;
   } catch {
     return undefined;
   }
@@ -222,8 +228,8 @@ export function ageRingSync(configPath: string | undefined, options: SelectOptio
   }
   // Opened before, but by a call that named another identity (or none): say so, or the hint would tell the
   // caller to do what they just did.
-  const ringPart = key?.slice(0, key.lastIndexOf('\0') + 1);
-  const openedOtherwise = ringPart !== undefined && [...opened.keys()].some((k) => k.startsWith(ringPart));
+  const stamp = ringStamp(choice.ring);
+  const openedOtherwise = stamp !== undefined && [...opened.keys()].some((k) => k.startsWith(stamp));
   throw new AgeRingNeedsAsync(`${choice.ring} is a .age key ring, which opens only asynchronously`, {
     hint: openedOtherwise
       ? 'it was opened with other identity options: pass the same identity or identityFile to the synchronous calls as to openAgeRingFor()'
