@@ -154,7 +154,7 @@ function rootEntry(names) {
   lines.push(...imports);
   lines.push(
     'import hub from "fcfg-hub";',
-    'import { FernetConfigError as __fcfgError } from "./errors.js";',
+    'import { packageFileMissing as __fcfgMissing } from "./fs/errors.js";',
     'function shared(key) {',
     '  switch (key) {',
     ...cases,
@@ -171,7 +171,7 @@ function rootEntry(names) {
     '      link = process.getBuiltinModule("node:module").createRequire(import.meta.url)(process.getBuiltinModule("node:url").fileURLToPath(path));',
     '    } catch (e) {',
     '      // As for dist/ajv.cjs (src/schema/ajv-runtime.ts): an install that lost a file says so.',
-    '      if (e?.code === "MODULE_NOT_FOUND" && !process.getBuiltinModule("node:fs").existsSync(path)) throw new __fcfgError(`fernet-config is incomplete: dist/${file} is missing`, { hint: "reinstall fernet-config" });',
+    '      if (e?.code === "MODULE_NOT_FOUND" && !process.getBuiltinModule("node:fs").existsSync(path)) throw __fcfgMissing(`dist/${file}`);',
     '      throw e;',
     '    }',
     '    chunk = link(shared, import.meta.url);',

@@ -59,5 +59,10 @@ export function incompleteInstall(e: unknown): FernetConfigError | undefined {
   const file = name.startsWith('./') && from !== undefined ? `${from.replace(/[^\\/]*$/, '')}${name.slice(2)}` : name;
   const parts = file.split(/[\\/]dist[\\/]/);
   if (parts.length < 2) return undefined;
-  return new FernetConfigError(`fernet-config is incomplete: dist/${parts.pop()!.split('\\').join('/')} is missing`, { hint: 'reinstall fernet-config', cause: e });
+  return packageFileMissing(`dist/${parts.pop()!.split('\\').join('/')}`, e);
+}
+
+/** `file` (a path in the package, `dist/…`) is not installed: the one message for a broken install. */
+export function packageFileMissing(file: string, cause?: unknown): FernetConfigError {
+  return new FernetConfigError(`fernet-config is incomplete: ${file} is missing`, { hint: 'reinstall fernet-config', ...(cause !== undefined ? { cause } : {}) });
 }

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type * as AjvModule from 'ajv';
 import type { Ajv as AjvType, ValidateFunction } from 'ajv';
-import { FernetConfigError } from '../errors.js';
+import { packageFileMissing } from '../fs/errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -34,7 +34,7 @@ let runtime: AjvRuntime | undefined;
 export function ajvRuntime(): AjvRuntime {
   if (runtime) return runtime;
   const path = builtFile('ajv.cjs');
-  if (path === undefined) throw new FernetConfigError('fernet-config is incomplete: dist/ajv.cjs is missing', { hint: 'reinstall fernet-config' });
+  if (path === undefined) throw packageFileMissing('dist/ajv.cjs');
   return (runtime = require(path) as AjvRuntime);
 }
 
