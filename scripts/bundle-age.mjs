@@ -1,10 +1,11 @@
-// dist/age.cjs, dist/age-pq.cjs and dist/age-ed25519.cjs: age-encryption and the noble/scure libraries it
-// imports, as three CommonJS files. dist/age.cjs (scripts/age-entry.mjs) is what opening or writing a
-// `.age` key ring loads (src/age/lib.ts): one file to compile instead of the package's 57 modules. It
-// leaves out age's post-quantum hybrid (ML-KEM), P-256 and scrypt primitives, which an X25519 or SSH ring
-// never uses and which cost most of its start-up (bench/age.mjs); dist/age-pq.cjs holds them, and
-// dist/age.cjs loads it itself when a post-quantum or tag recipient, a post-quantum identity or a
-// passphrase is used. X25519 and the symmetric primitives come from node:crypto
+// dist/age.cjs, dist/age-open.cjs, dist/age-pq.cjs and dist/age-ed25519.cjs: age-encryption and the
+// noble/scure libraries it imports, as four CommonJS files. dist/age-open.cjs (scripts/age-open-entry.mjs)
+// is what opening a `.age` key ring loads (src/age/lib.ts): age's Decrypter and what it needs, one file to
+// compile instead of the package's 57 modules. dist/age.cjs (scripts/age-entry.mjs) is what writing one
+// loads: the same and the Encrypter. Both leave out age's post-quantum hybrid (ML-KEM), P-256 and scrypt
+// primitives, which an X25519 or SSH ring never uses and which cost most of its start-up (bench/age.mjs);
+// dist/age-pq.cjs holds them, and the others load it themselves when a post-quantum or tag recipient, a
+// post-quantum identity or a passphrase is used. X25519 and the symmetric primitives come from node:crypto
 // (scripts/age-x25519-node.mjs, scripts/age-node-primitives.mjs), so noble's curves are needed only by
 // ssh-ed25519, from dist/age-ed25519.cjs. CommonJS, so that src/age/lib.ts can require() them: the first
 // import() of a file in a CommonJS process (the CLI) loads Node's asynchronous ES module loader, which
@@ -28,7 +29,8 @@ const SHIM = [
 ].join('\n');
 // age's symmetric primitives from node:crypto instead of noble (scripts/age-node-primitives.mjs says why).
 const FROM_NODE = /^(@noble\/hashes\/(hkdf|hmac|sha2|utils)\.js|@noble\/ciphers\/chacha\.js)$/;
-const ENTRY = join(process.cwd(), 'scripts', 'age-entry.mjs');
+// The entries' own imports of noble's hashes and ciphers take node's too.
+const ENTRIES = ['age-entry.mjs', 'age-open-entry.mjs'].map((f) => join(process.cwd(), 'scripts', f));
 
 const splitAge = {
   name: 'split-age',
@@ -41,7 +43,7 @@ const splitAge = {
       args.importer === join(ageDist, 'recipients.js') ? { path: join(process.cwd(), 'scripts', 'age-x25519-node.mjs') } : undefined,
     );
     b.onResolve({ filter: FROM_NODE }, (args) =>
-      args.importer.startsWith(ageDist) || args.importer === ENTRY ? { path: join(process.cwd(), 'scripts', 'age-node-primitives.mjs') } : undefined,
+      args.importer.startsWith(ageDist) || ENTRIES.includes(args.importer) ? { path: join(process.cwd(), 'scripts', 'age-node-primitives.mjs') } : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'age-pq-shim' }, () => ({ contents: SHIM, loader: 'js' }));
   },
@@ -52,14 +54,16 @@ const results = await Promise.all([
   // age's ReadableStream, TransformStream and Response are this bundle's own in-memory ones
   // (scripts/age-web-streams.mjs says why), and CryptoKey a check that loads WebCrypto only for an object
   // that may be one (scripts/age-crypto-key.mjs): the globals of those names are replaced in every module.
-  build({
-    ...common,
-    entryPoints: ['scripts/age-entry.mjs'],
-    outfile: 'dist/age.cjs',
-    external: ['./age-pq.cjs', './age-ed25519.cjs'],
-    inject: ['scripts/age-web-streams.mjs', 'scripts/age-crypto-key.mjs'],
-    plugins: [splitAge],
-  }),
+  ...['age', 'age-open'].map((name) =>
+    build({
+      ...common,
+      entryPoints: [`scripts/${name}-entry.mjs`],
+      outfile: `dist/${name}.cjs`,
+      external: ['./age-pq.cjs', './age-ed25519.cjs'],
+      inject: ['scripts/age-web-streams.mjs', 'scripts/age-crypto-key.mjs'],
+      plugins: [splitAge],
+    }),
+  ),
   // Resolved from age-encryption's own directory, so the bundles hold the versions age itself imports.
   ...['age-pq', 'age-ed25519'].map((name) =>
     build({
@@ -70,9 +74,13 @@ const results = await Promise.all([
   ),
 ]);
 
-for (const input of Object.keys(results[0].metafile.inputs)) {
-  if (/post-quantum|nist\.js|scrypt\.js|curves|@noble/.test(input)) throw new Error(`dist/age.cjs must not hold ${input}: it belongs in dist/age-pq.cjs or dist/age-ed25519.cjs, or comes from node:crypto`);
+for (const [n, name] of ['age.cjs', 'age-open.cjs'].entries()) {
+  for (const input of Object.keys(results[n].metafile.inputs)) {
+    if (/post-quantum|nist\.js|scrypt\.js|curves|@noble/.test(input)) throw new Error(`dist/${name} must not hold ${input}: it belongs in dist/age-pq.cjs or dist/age-ed25519.cjs, or comes from node:crypto`);
+  }
 }
+// The reading half holds nothing of the writer's: a message of age's Encrypter is the marker.
+if (readFileSync('dist/age-open.cjs', 'utf8').includes('encrypt to both recipients and passphrases')) throw new Error("dist/age-open.cjs holds age's Encrypter: it is for opening rings only");
 
 const packages = new Map();
 for (const input of results.flatMap((r) => Object.keys(r.metafile.inputs))) {
@@ -88,4 +96,4 @@ const notices = [...packages].sort(([a], [b]) => a.localeCompare(b)).map(([dir, 
   return `${name} ${version} (${license})\n\n${readFileSync(join(dir, file), 'utf8').trim()}\n`;
 });
 const unique = [...new Set(notices)];
-writeFileSync('dist/age.cjs.LICENSES.txt', `dist/age.cjs, dist/age-pq.cjs and dist/age-ed25519.cjs bundle these packages:\n\n${unique.join('\n' + '-'.repeat(72) + '\n\n')}`);
+writeFileSync('dist/age.cjs.LICENSES.txt', `dist/age.cjs, dist/age-open.cjs, dist/age-pq.cjs and dist/age-ed25519.cjs bundle these packages:\n\n${unique.join('\n' + '-'.repeat(72) + '\n\n')}`);

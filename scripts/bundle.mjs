@@ -239,6 +239,12 @@ for (const bundle of bundles) {
 writeFileSync('dist/cli/main.js', main);
 for (const entry of readdirSync('dist/cli')) if (entry !== 'main.js' && !bundles.includes(`./${entry}`) && !READ_CHUNKS.some((c) => c.file === entry)) rmSync(join('dist/cli', entry), { recursive: true });
 writeFileSync('dist/cli/package.json', '{ "type": "commonjs" }\n');
+// The nearest package.json of everything else in dist/: the same module type as the package's own. Node
+// reads and parses a module's nearest package.json when that module require()s a file (to check for a
+// require of the package by its own name): the package root bundle loading its chunks, and src/age/lib.ts
+// loading dist/age-open.cjs when a .age ring is opened. Without this file that is the package's whole
+// manifest, about 12 KB of young-generation memory for an X25519 ring's get (bench/age.mjs).
+writeFileSync('dist/package.json', '{ "type": "module" }\n');
 
 /**
  * dist/ajv.cjs: ajv and ajv-formats (src/schema/ajv.cjs and what it requires) as one CommonJS file, which

@@ -1,7 +1,8 @@
 /**
- * The age bundles (scripts/bundle-age.mjs): dist/age.cjs, what opening an X25519 or SSH ring loads, holds
- * none of the post-quantum, P-256 or scrypt code (dist/age-pq.cjs) nor noble's curves
- * (dist/age-ed25519.cjs), and loads them itself when something needs them. The split is a start-up
+ * The age bundles (scripts/bundle-age.mjs): dist/age-open.cjs, what opening an X25519 or SSH ring loads,
+ * and dist/age.cjs, what writing one loads, hold none of the post-quantum, P-256 or scrypt code
+ * (dist/age-pq.cjs) nor noble's curves (dist/age-ed25519.cjs), and load them themselves when something
+ * needs them; dist/age-open.cjs holds nothing of the writer's either. The split is a start-up
  * budget (issue 13: an X25519 ring adds under 15 ms; bench/age.mjs measures it), so these tests fail if
  * the classic path starts loading the heavy code again. Runs against the build (`npm test` builds first).
  */
@@ -19,6 +20,7 @@ import { CLI, REPO, runCli, useTempDirs } from './helpers/cli.js';
 const fresh = useTempDirs('fcfg-age-bundle-');
 const dist = (f: string) => join(REPO, 'dist', f);
 const bundle = async () => createRequire(import.meta.url)(dist('age.cjs')) as typeof pkg;
+const openBundle = async () => createRequire(import.meta.url)(dist('age-open.cjs')) as Pick<typeof pkg, 'Decrypter' | 'identityToRecipient'>;
 const HAVE_STRACE = spawnSync('strace', ['-V'], { encoding: 'utf8' }).error === undefined;
 
 // Strings only the left-out code has: FIPS 203's name in noble's ML-KEM, the P-256 field prime, scrypt's
@@ -32,8 +34,8 @@ const MARKERS: [string, RegExp, string[]][] = [
 ];
 
 describe('bundle contents', () => {
-  it.each(MARKERS)('%s code stays out of dist/age.cjs', (_, marker, holders) => {
-    for (const f of ['age.cjs', 'age-pq.cjs', 'age-ed25519.cjs']) expect([f, marker.test(readFileSync(dist(f), 'utf8'))]).toEqual([f, holders.includes(f)]);
+  it.each(MARKERS)('%s code stays out of dist/age.cjs and dist/age-open.cjs', (_, marker, holders) => {
+    for (const f of ['age.cjs', 'age-open.cjs', 'age-pq.cjs', 'age-ed25519.cjs']) expect([f, marker.test(readFileSync(dist(f), 'utf8'))]).toEqual([f, holders.includes(f)]);
   });
 
   it('the licences file covers what the split-off bundles hold', () => {
@@ -42,7 +44,38 @@ describe('bundle contents', () => {
   });
 });
 
-describe('through dist/age.cjs', () => {
+describe('through dist/age.cjs and dist/age-open.cjs', () => {
+  it('dist/age-open.cjs is the reading half: what opening a ring uses, and no more', async () => {
+    expect(Object.keys(await openBundle()).sort()).toEqual(['Decrypter', 'identityToRecipient', 'loadPostQuantum', 'sshPrimitives']);
+    // The writer's file has the same reading half and the rest.
+    expect(Object.keys(await bundle()).sort()).toEqual(
+      ['Decrypter', 'Encrypter', 'Stanza', 'armor', 'generateHybridIdentity', 'generateIdentity', 'generateX25519Identity', 'identityToRecipient', 'loadPostQuantum', 'sshPrimitives'],
+    );
+  });
+
+  it('dist/age-open.cjs opens what dist/age.cjs and the package write: X25519, post-quantum, a passphrase', async () => {
+    const [age, open] = [await bundle(), await openBundle()];
+    const x = await pkg.generateX25519Identity();
+    const pq = await pkg.generateHybridIdentity();
+    for (const id of [x, pq]) expect(await open.identityToRecipient(id)).toBe(await pkg.identityToRecipient(id));
+    for (const Encrypter of [age.Encrypter, pkg.Encrypter]) {
+      const e = new Encrypter();
+      for (const id of [x, pq]) e.addRecipient(await pkg.identityToRecipient(id));
+      const file = await e.encrypt('ring text\n');
+      for (const id of [x, pq]) {
+        const d = new open.Decrypter();
+        d.addIdentity(id);
+        expect(await d.decrypt(file, 'text')).toBe('ring text\n');
+      }
+      const byPassphrase = new Encrypter();
+      byPassphrase.setPassphrase('correct horse');
+      byPassphrase.setScryptWorkFactor(10);
+      const d = new open.Decrypter();
+      d.addPassphrase('correct horse');
+      expect(await d.decrypt(await byPassphrase.encrypt('secret'), 'text')).toBe('secret');
+    }
+  });
+
   it('post-quantum and X25519 recipients round-trip, and agree with the package', async () => {
     const age = await bundle();
     const pq = await age.generateHybridIdentity();
@@ -90,14 +123,16 @@ describe('through dist/age.cjs', () => {
     const e = new age.Encrypter();
     e.addRecipient(await age.identityToRecipient(id));
     const file = await e.encrypt('payload text');
-    const d = new age.Decrypter();
-    d.addIdentity(id);
-    expect(await d.decrypt(file, 'text')).toBe('payload text');
     const bad = Buffer.from(file);
     const i = at(bad);
     expect(i).toBeGreaterThan(0);
     bad[i]! ^= 0x01;
-    await expect(d.decrypt(bad, 'text')).rejects.toThrow();
+    for (const lib of [age, await openBundle()]) {
+      const d = new lib.Decrypter();
+      d.addIdentity(id);
+      expect(await d.decrypt(file, 'text')).toBe('payload text');
+      await expect(d.decrypt(bad, 'text')).rejects.toThrow();
+    }
   });
 
   it('a passphrase round-trips (scrypt from dist/age-pq.cjs)', async () => {
@@ -146,7 +181,7 @@ describe('what opening a ring loads', () => {
     ['ssh-rsa', []],
     ['ssh-ed25519', ['age-ed25519.cjs']],
     ['pq', ['age-pq.cjs']],
-  ] as const)('fcfg get through a %s ring opens dist/age.cjs and only %j besides', async (kind, extra) => {
+  ] as const)('fcfg get through a %s ring opens dist/age-open.cjs and only %j besides', async (kind, extra) => {
     if (!HAVE_STRACE) return void console.warn('skipped: no strace');
     const d = fresh();
     const env = await ring(d, kind);
@@ -160,7 +195,7 @@ describe('what opening a ring loads', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('b');
     const opened = new Set(readFileSync(out, 'utf8').match(/dist\/age[\w-]*\.[cm]?js/g));
-    expect([...opened].sort()).toEqual(['dist/age.cjs', ...extra.map((f) => `dist/${f}`)].sort());
+    expect([...opened].sort()).toEqual(['dist/age-open.cjs', ...extra.map((f) => `dist/${f}`)].sort());
   });
 
   // The SSH key code and the recipients file parser are a chunk of their own (dist/cli/run-read-ssh.js),
@@ -214,9 +249,9 @@ describe('what opening a ring loads', () => {
     expect(loaded.filter((m) => !plain.has(m) && /webstreams|undici|fetch|webcrypto/.test(m))).toEqual([]);
   });
 
-  it('dist/age.cjs uses none of the globals it replaces', () => {
+  it.each(['age.cjs', 'age-open.cjs'])('dist/%s uses none of the globals it replaces', (file) => {
     // Stand-ins only: a global left in the bundle would load Node's implementation on first use.
-    const text = readFileSync(dist('age.cjs'), 'utf8');
+    const text = readFileSync(dist(file), 'utf8');
     for (const name of ['ReadableStream', 'TransformStream', 'Response', 'CryptoKey']) {
       expect([name, text.match(new RegExp(`\\b(?:new|instanceof|typeof)\\s+${name}\\b`, 'g')) ?? []]).toEqual([name, []]);
     }

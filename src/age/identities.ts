@@ -1,7 +1,7 @@
 import type { Identity } from 'age-encryption';
 import { FileNotFound, InvalidIdentity, PassphraseRequired } from '../errors.js';
 import { MAX_KEY_FILE_BYTES, readRegularFileIfExists } from '../fs/read.js';
-import { ageLib } from './lib.js';
+import { ageOpenLib } from './lib.js';
 import { ENV_IDENTITY, type AgeKeyOptions, type IdentitySource } from './select.js';
 
 export { defaultIdentityFiles, identitySources, type IdentitySource } from './select.js';
@@ -56,7 +56,7 @@ export async function loadIdentities(source: IdentitySource, options: AgeKeyOpti
   if (text.startsWith('age-encryption.org/') || text.includes('-----BEGIN AGE ENCRYPTED FILE-----')) {
     throw new InvalidIdentity(`${where} is an encrypted identity file, which fernet-config does not open`, { hint: 'decrypt it to a 0600 file and pass that with --identity' });
   }
-  const { identityToRecipient } = await ageLib();
+  const { identityToRecipient } = await ageOpenLib();
   const out: LoadedIdentity[] = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {

@@ -2,7 +2,7 @@ import { FernetConfigError, NoIdentity, NotARecipient, RingUnreadable } from '..
 import { incompleteInstall } from '../fs/errors.js';
 import { KeyRing, parseKeyFile } from '../keys/ring.js';
 import { identitySources, loadIdentities, type LoadedIdentity } from './identities.js';
-import { ageLib } from './lib.js';
+import { ageOpenLib } from './lib.js';
 import { dearmor, readRingBytes, readStanzas, recipientsPathFor } from './ring-file.js';
 import type { AgeKeyOptions } from './select.js';
 
@@ -26,7 +26,7 @@ export async function openAgeRingDetailed(ringPath: string, options: AgeKeyOptio
   const label = `key ring ${ringPath}`;
   const { sources, tried } = identitySources(options);
   if (sources.length === 0) throw new NoIdentity(ringPath, tried);
-  const { Decrypter } = await ageLib();
+  const { Decrypter } = await ageOpenLib();
   const mine: LoadedIdentity[] = [];
   for (const source of sources) {
     const decrypter = new Decrypter();
@@ -64,11 +64,11 @@ export async function openAgeRing(ringPath: string, options: AgeKeyOptions & { e
 }
 
 /**
- * The ring's text. age's Uint8Array form reads its output with `new Response(stream)`: in dist/age.cjs
+ * The ring's text. age's Uint8Array form reads its output with `new Response(stream)`: in dist/age-open.cjs
  * that is the bundle's in-memory stand-in (scripts/age-web-streams.mjs), not Node's fetch. Decoded here,
  * strictly: a key file is UTF-8, and Response.text() would replace what is not.
  */
-async function decryptText(decrypter: InstanceType<Awaited<ReturnType<typeof ageLib>>['Decrypter']>, bytes: Uint8Array): Promise<string> {
+async function decryptText(decrypter: InstanceType<Awaited<ReturnType<typeof ageOpenLib>>['Decrypter']>, bytes: Uint8Array): Promise<string> {
   const out = await decrypter.decrypt(bytes);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(out);

@@ -18,7 +18,7 @@
  *   The identity's Curve25519 scalar is SHA-512(Ed25519 seed)[:32], as Ed25519 itself derives it.
  *
  * Every primitive comes from a library: X25519 and the Edwards-to-Montgomery map from noble's curves;
- * HKDF, SHA-256 and ChaCha20-Poly1305 from where age-encryption takes them (node:crypto in dist/age.cjs,
+ * HKDF, SHA-256 and ChaCha20-Poly1305 from where age-encryption takes them (node:crypto in dist/age-open.cjs,
  * noble in the package); RSA-OAEP from node:crypto. They are imported inside the functions that use them,
  * so that loading this module costs nothing until a key is used, even when a bundler inlines it.
  *
@@ -67,10 +67,13 @@ export interface SshIdentityOptions {
   source?: string;
 }
 
+/** age-encryption's writing half (dist/age.cjs when built), for the Stanza class of what a recipient writes. */
+const writerLib = async () => (await import('./lib.js')).ageLib();
+
 type Noble = Awaited<ReturnType<typeof loadNoble>>;
 let noble: Promise<Noble> | undefined;
 
-/** The primitives dist/age.cjs gives out, its own copies (scripts/age-entry.mjs; the curves load from a file of their own). */
+/** The primitives dist/age-open.cjs gives out, its own copies (scripts/age-open-entry.mjs; the curves load from a file of their own). */
 interface BundledPrimitives {
   x25519: typeof import('@noble/curves/ed25519.js').x25519;
   ed25519: typeof import('@noble/curves/ed25519.js').ed25519;
@@ -80,12 +83,14 @@ interface BundledPrimitives {
 }
 
 /**
- * age-encryption as the rest of src/age loads it (the dist/age.cjs bundle when built), so that a process
- * holds one copy; the noble primitives from the same bundle when it has them, else from the packages.
+ * The noble primitives from the bundle that opens rings (dist/age-open.cjs when built), the copies age
+ * itself uses there, else from the packages. Not from dist/age.cjs, the writer's: opening a ring with an
+ * SSH key loads only the reading half of age; the Stanza class a recipient writes comes from the writer's
+ * half, when one is written (wrapFileKey).
  */
 async function loadNoble() {
-  const { ageLib } = await import('./lib.js');
-  const age = (await ageLib()) as Awaited<ReturnType<typeof ageLib>> & { sshPrimitives?: () => Promise<BundledPrimitives> };
+  const { ageOpenLib } = await import('./lib.js');
+  const age = (await ageOpenLib()) as Awaited<ReturnType<typeof ageOpenLib>> & { sshPrimitives?: () => Promise<BundledPrimitives> };
   const p: BundledPrimitives = age.sshPrimitives
     ? await age.sshPrimitives()
     : await Promise.all([import('@noble/curves/ed25519.js'), import('@noble/hashes/hkdf.js'), import('@noble/hashes/sha2.js'), import('@noble/ciphers/chacha.js')]).then(
@@ -96,7 +101,6 @@ async function loadNoble() {
     ed25519: p.ed25519,
     hkdf32: (ikm: Uint8Array, salt: Uint8Array, info: Uint8Array) => p.hkdf(p.sha256, ikm, salt, info, 32),
     chacha20poly1305: p.chacha20poly1305,
-    Stanza: age.Stanza,
   };
 }
 
@@ -188,7 +192,7 @@ class RsaRecipient implements SshRecipient {
 
   async wrapFileKey(fileKey: Uint8Array): Promise<Stanza[]> {
     // RSA needs none of the noble primitives: only the library's Stanza class.
-    const { Stanza } = await (await import('./lib.js')).ageLib();
+    const { Stanza } = await writerLib();
     const body = publicEncrypt({ key: this.key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: RSA_OAEP_LABEL }, fileKey);
     return [new Stanza(['ssh-rsa', this.tag], body)];
   }
@@ -223,7 +227,8 @@ class Ed25519Recipient implements SshRecipient {
     ephemeral.fill(0);
     shared.fill(0);
     wrapKey.fill(0);
-    return [new n.Stanza(['ssh-ed25519', this.tag, encodeRawBase64(share)], body)];
+    const { Stanza } = await writerLib();
+    return [new Stanza(['ssh-ed25519', this.tag, encodeRawBase64(share)], body)];
   }
 }
 
