@@ -38,9 +38,11 @@ function configPaths(command: Command, output: unknown): string[] {
   for (const a of args) {
     let dir = false;
     try {
-      dir = statSync(a).isDirectory();
+      // Missing (a config still to be created: set, encrypt -o): look beside it. Also what a get's value
+      // path is asked, so missing is answered without an exception.
+      dir = statSync(a, { throwIfNoEntry: false })?.isDirectory() === true;
     } catch {
-      // a config still to be created (set, encrypt -o): look beside it
+      // not reachable as a directory (ENOTDIR, EACCES): look beside it
     }
     out.add(dir ? join(a, 'secret.key') : a);
   }

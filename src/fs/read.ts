@@ -97,10 +97,14 @@ export function readTextIfExists(path: string, label = path): string | undefined
   }
 }
 
+// Both are asked, on every key resolution, about files that are mostly not there (the key file and ring
+// names beside a config): `throwIfNoEntry: false` answers those without Node building an exception, with
+// its message and stack, for each. Other failures (ENOTDIR, EACCES) still throw, and are caught.
+
 /** Whether `path` is a regular file (following links); false for anything missing or unreadable. */
 export function isFile(path: string): boolean {
   try {
-    return statSync(path).isFile();
+    return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
   } catch {
     return false;
   }
@@ -109,7 +113,8 @@ export function isFile(path: string): boolean {
 /** Whether something other than a directory exists at `path` (following links): a file to read, or to refuse clearly. */
 export function existsNotDirectory(path: string): boolean {
   try {
-    return !statSync(path).isDirectory();
+    const st = statSync(path, { throwIfNoEntry: false });
+    return st !== undefined && !st.isDirectory();
   } catch {
     return false;
   }
