@@ -1,9 +1,11 @@
 /**
  * The package root as apps load it (scripts/bundle-lib.mjs): dist/fernet-config.mjs holds what a plain
  * loadConfig/loadConfigSync/Fernet app needs; the .age ring code, the runtime schema compiler and the key
- * ring operations sit in chunks beside it, loaded on first use. These tests fail if a plain app loads a
- * chunk again, if the root's exports drift from dist/src/index.js, or if a chunk gets its own copy of
- * what the root has (error classes must be one identity). Runs against the build (`npm test` builds first).
+ * ring operations sit in chunks beside it, loaded on first use, and the SSH key code in a chunk the .age
+ * chunk loads only for an SSH identity or a ring that does not open. These tests fail if a plain app (or
+ * an X25519 ring) loads a chunk again, if the root's exports drift from dist/src/index.js, or if a chunk
+ * gets its own copy of what the root or another chunk has (error classes must be one identity). Runs
+ * against the build (`npm test` builds first).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
