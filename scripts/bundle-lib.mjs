@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { distKey, importedNames, minify, sharedModules } from './bundle-shared.mjs';
+import { distKey, importedNames, minify, sharedModules, takenModule } from './bundle-shared.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -50,20 +50,24 @@ const builtins = {
 /**
  * What a plain app does not need goes into CommonJS chunks beside the root, each loaded (with require(),
  * so that synchronous functions stay synchronous) the first time something of it is used: the .age ring
- * code with SSH keys (opened by loadConfig and openAgeRingFor, only when there is a ring), the runtime
- * schema compiler (a `schema` option, redact with a schema), and the key ring maintenance of src/ops.
- * Compiling the root is, after node:crypto, the largest part of what importing the package costs, and
- * these were about half of it (issue 14).
+ * code (opened by loadConfig and openAgeRingFor, only when there is a ring), the runtime schema compiler
+ * (a `schema` option, redact with a schema), and the key ring maintenance of src/ops. Compiling the root
+ * is, after node:crypto, the largest part of what importing the package costs, and these were about half
+ * of it (issue 14). The SSH key code and the recipients file parser (which needs it) are a chunk of their
+ * own, which the .age chunk loads where its code import()s them: for an SSH identity, or for the message
+ * when a ring does not open. They were most of the .age chunk, which an X25519 ring compiled for nothing.
  *
  * A chunk must not hold its own copy of a module the root has: error classes (instanceof), KeyRing and
  * the registry of opened rings in src/age/select.js exist once per process. A chunk is therefore a
- * function the root calls once with its modules (__fcfgShared) and the root's URL (as import.meta.url,
- * so that files found relative to the root, dist/age.cjs and dist/ajv.cjs, are found from a chunk too); the
- * chunk holds only the modules the root does not, and the build fails if one ends up in both, or in two
- * chunks.
+ * function the root calls once with its modules (__fcfgShared), the root's URL (as import.meta.url, so
+ * that files found relative to the root, dist/age.cjs and dist/ajv.cjs, are found from a chunk too) and
+ * its chunk loader (__fcfgLoad); the chunk holds only the modules the root does not. A module another
+ * chunk needs too is one of this chunk's roots, which that chunk takes through the loader (src/age/lib.js
+ * holds the one loaded age-encryption). The build fails if a module ends up in two files.
  */
 const CHUNKS = [
-  { file: 'fernet-config-age.cjs', roots: ['dist/src/age/open.js'] },
+  { file: 'fernet-config-age.cjs', roots: ['dist/src/age/open.js', 'dist/src/age/lib.js', 'dist/src/age/ring-file.js'] },
+  { file: 'fernet-config-ssh.cjs', roots: ['dist/src/age/ssh.js', 'dist/src/age/recipients-file.js'] },
   { file: 'fernet-config-schema.cjs', roots: ['dist/src/schema/compile.js'] },
   { file: 'fernet-config-ops.cjs', roots: ['dist/src/ops/rotate.js', 'dist/src/ops/prune.js', 'dist/src/ops/status.js'] },
 ];
@@ -174,7 +178,7 @@ function rootEntry(names) {
     '      if (e?.code === "MODULE_NOT_FOUND" && !process.getBuiltinModule("node:fs").existsSync(path)) throw __fcfgMissing(`dist/${file}`);',
     '      throw e;',
     '    }',
-    '    chunk = link(shared, import.meta.url);',
+    '    chunk = link(shared, import.meta.url, hub.chunk);',
     '    linked.set(file, chunk);',
     '  }',
     '  return chunk;',
@@ -199,20 +203,43 @@ function generated(file, contents) {
 }
 
 /**
- * In a chunk: a module the root holds is taken from it. With `names`, each such import stays in the
- * output instead (ES module format), for importedNames() to read.
+ * Where a chunk takes a module it does not hold from: the root's __fcfgShared, or for a root of another
+ * chunk that chunk, through the root's chunk loader.
  */
-function fromRoot(inRoot, names = false) {
+const holderOf = (key) => {
+  const owner = chunkOf.get(resolve('dist', key));
+  return owner ? `__fcfgLoad(${JSON.stringify(owner.file)})[${JSON.stringify(key)}]` : `__fcfgShared(${JSON.stringify(key)})`;
+};
+
+/**
+ * In chunk `file`: a module the root holds, or a root of another chunk, is taken from there. A static
+ * import takes it when the chunk links (another chunk's then links first); an import() when it runs,
+ * whole (the .age chunk's import() of the SSH code). With `names` false, each static import of such a
+ * module stays in the output (ES module format), for importedNames() to read; otherwise `names` is what
+ * it read, and the module becomes takenModule()'s.
+ */
+function fromElsewhere(file, inRoot, names = false) {
   return {
-    name: 'from-root',
+    name: 'from-elsewhere',
     setup(b) {
       b.onResolve({ filter: /^\.\.?\// }, (args) => {
         if (args.namespace !== 'file') return undefined;
         const path = resolve(args.resolveDir, args.path);
-        if (!inRoot.has(path)) return undefined;
-        return names ? { path: `fcfg-shared:${distKey(path)}`, external: true } : { path: distKey(path), namespace: 'fcfg-shared' };
+        const owner = chunkOf.get(path)?.file;
+        if (!inRoot.has(path) && (owner === undefined || owner === file)) return undefined;
+        const key = distKey(path);
+        if (args.kind === 'dynamic-import') {
+          // The root would have to hand over the whole namespace, which it keeps for no other chunk.
+          if (owner === undefined) throw new Error(`${file}: import() of ${key}, which the root holds: import it statically`);
+          return { path: key, namespace: 'fcfg-chunk' };
+        }
+        return names === false ? { path: `fcfg-shared:${key}`, external: true } : { path: key, namespace: 'fcfg-shared' };
       });
-      b.onLoad({ filter: /.*/, namespace: 'fcfg-shared' }, (args) => ({ contents: `module.exports = __fcfgShared(${JSON.stringify(args.path)});`, loader: 'js' }));
+      b.onLoad({ filter: /.*/, namespace: 'fcfg-chunk' }, (args) => ({ contents: `module.exports = ${holderOf(args.path)};`, loader: 'js' }));
+      b.onLoad({ filter: /.*/, namespace: 'fcfg-shared' }, (args) => ({
+        contents: takenModule(holderOf(args.path), names.get(args.path), readFileSync(resolve('dist', args.path), 'utf8')),
+        loader: 'js',
+      }));
     },
   };
 }
@@ -244,29 +271,43 @@ export async function bundleLibrary() {
   const names = new Map();
   const chunks = [];
   const inChunks = new Map();
+  const linksFirst = new Map();
   for (const chunk of CHUNKS) {
     const entry = generated(chunk.file, chunk.roots.map((root) => `export * as ${JSON.stringify(distKey(root))} from ${JSON.stringify(`../${distKey(root)}`)};`).join('\n'));
     const chunkOptions = { ...common, define: { 'import.meta.url': '__fcfgRootUrl' }, entryPoints: entry.entryPoints, write: false, outfile: `dist/${chunk.file}` };
-    const esm = await build({ ...chunkOptions, minifyWhitespace: false, minifySyntax: false, sourcemap: false, format: 'esm', plugins: [entry.plugin, fromRoot(inRoot, true), builtins] });
-    importedNames(esm.outputFiles.find((f) => f.path.endsWith('.cjs')).text, names);
+    const esm = await build({ ...chunkOptions, minifyWhitespace: false, minifySyntax: false, sourcemap: false, format: 'esm', plugins: [entry.plugin, fromElsewhere(chunk.file, inRoot), builtins] });
+    // The chunk's own names, for its build; and, over all chunks, those the root hands over.
+    const own = new Map();
+    for (const into of [own, names]) importedNames(esm.outputFiles.find((f) => f.path.endsWith('.cjs')).text, into);
+    linksFirst.set(chunk.file, new Set([...own.keys()].map((key) => chunkOf.get(resolve('dist', key))?.file).filter(Boolean)));
     const result = await build({
       ...chunkOptions,
       format: 'iife',
       globalName: '__fcfgChunk',
-      // A chunk is a function of the root's modules and URL, called once per process by the root.
-      banner: { js: `"use strict";\n// fernet-config: part of dist/fernet-config.mjs, which loads it (scripts/bundle-lib.mjs).\nmodule.exports = function link(__fcfgShared, __fcfgRootUrl) {` },
+      // A chunk is a function of the root's modules, URL and chunk loader, called once per process by the root.
+      banner: { js: `"use strict";\n// fernet-config: part of dist/fernet-config.mjs, which loads it (scripts/bundle-lib.mjs).\nmodule.exports = function link(__fcfgShared, __fcfgRootUrl, __fcfgLoad) {` },
       footer: { js: 'return __fcfgChunk;\n};' },
-      plugins: [entry.plugin, fromRoot(inRoot), builtins],
+      plugins: [entry.plugin, fromElsewhere(chunk.file, inRoot, own), builtins],
       metafile: true,
     });
     for (const input of fileInputs(result.metafile)) {
       if (inRoot.has(input)) throw new Error(`${chunk.file} would hold its own copy of ${input}, which the root has`);
-      if (inChunks.has(input)) throw new Error(`${input} would be in both ${inChunks.get(input)} and ${chunk.file}`);
+      if (inChunks.has(input)) throw new Error(`${input} would be in both ${inChunks.get(input)} and ${chunk.file}: make it a root of one of them`);
       inChunks.set(input, chunk.file);
     }
     chunks.push(...result.outputFiles.map((f) => [f.path, f.text]));
   }
-  const root = await rootBuild(rootEntry(names), { outfile: OUT, metafile: true });
+  // A chunk that takes a module from another links it first: in a cycle, one would read the other half made.
+  const linking = [];
+  const visit = (file) => {
+    if (linking.includes(file)) throw new Error(`chunks take modules from each other: ${[...linking, file].join(' -> ')}`);
+    linking.push(file);
+    for (const next of linksFirst.get(file)) visit(next);
+    linking.pop();
+  };
+  for (const file of linksFirst.keys()) visit(file);
+  const fromRootOnly = new Map([...names].filter(([key]) => !chunkOf.has(resolve('dist', key))));
+  const root = await rootBuild(rootEntry(fromRootOnly), { outfile: OUT, metafile: true });
   const grown = [...fileInputs(root.metafile, true)].filter((input) => !inRoot.has(input));
   if (grown.length > 0) throw new Error(`what the chunks take from the root brought ${grown.join(', ')} into it`);
   for (const [path, text] of chunks) writeFileSync(path, text);

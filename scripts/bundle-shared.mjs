@@ -51,3 +51,19 @@ export function sharedModules(names) {
   });
   return { imports, cases };
 }
+
+/**
+ * The source of a module a chunk takes from elsewhere, `from` being an expression for its exports object,
+ * `list` the names the chunk imports from it (importedNames; null or undefined: unknown) and `source` the
+ * module's own text. With the names known, an ES module of those names, each read once when the chunk
+ * loads: whatever hands a module to a chunk has evaluated it by then. Taken as a CommonJS module instead,
+ * every module of the chunk that imports it gets its own copy through esbuild's __toESM, a getter for
+ * each export (some 30 KB of young-generation memory when the CLI's .age chunk loaded, by --heap-prof). A
+ * module that exports a `let` or `var`, whose value may change, is still taken that way: each use then
+ * reads the binding anew.
+ */
+export function takenModule(from, list, source) {
+  const bindings = list ? [...list].sort() : [];
+  if (bindings.length === 0 || /^export (let|var) /m.test(source)) return `module.exports = ${from};`;
+  return `const shared = ${from};\nexport const ${bindings.map((n) => `${n} = shared.${n}`).join(', ')};`;
+}

@@ -47,7 +47,7 @@ describe('the packed package', () => {
     expect(out).toContain('package/README.md');
     expect(out).toContain('package/dist/fernet-config.mjs');
     // The chunks the root loads on first use (scripts/bundle-lib.mjs).
-    for (const file of ['age.cjs', 'ops.cjs', 'schema.cjs'].map((c) => `fernet-config-${c}`).concat('fernet-config.mjs')) {
+    for (const file of ['age.cjs', 'ssh.cjs', 'ops.cjs', 'schema.cjs'].map((c) => `fernet-config-${c}`).concat('fernet-config.mjs')) {
       expect(out).toContain(`package/dist/${file}`);
       expect(out).toContain(`package/dist/${file}.map`);
     }

@@ -1,9 +1,11 @@
 /**
  * The package root as apps load it (scripts/bundle-lib.mjs): dist/fernet-config.mjs holds what a plain
  * loadConfig/loadConfigSync/Fernet app needs; the .age ring code, the runtime schema compiler and the key
- * ring operations sit in chunks beside it, loaded on first use. These tests fail if a plain app loads a
- * chunk again, if the root's exports drift from dist/src/index.js, or if a chunk gets its own copy of
- * what the root has (error classes must be one identity). Runs against the build (`npm test` builds first).
+ * ring operations sit in chunks beside it, loaded on first use, and the SSH key code in a chunk the .age
+ * chunk loads only for an SSH identity or a ring that does not open. These tests fail if a plain app (or
+ * an X25519 ring) loads a chunk again, if the root's exports drift from dist/src/index.js, or if a chunk
+ * gets its own copy of what the root or another chunk has (error classes must be one identity). Runs
+ * against the build (`npm test` builds first).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -17,9 +19,11 @@ import { cleanEnv, REPO, runCli, useTempDirs } from './helpers/cli.js';
 const fresh = useTempDirs('fcfg-package-root-');
 const dist = (f: string) => join(REPO, 'dist', f);
 
-/** Functions only a chunk should define, per chunk: none of them may be defined in the root. */
+/** Functions only a chunk should define, per chunk: none of them may be defined in the root or another chunk. */
 const CHUNKS: [string, string[]][] = [
-  ['fernet-config-age.cjs', ['openAgeRing', 'parseSshKeyFile', 'readRecipientsFile', 'loadIdentities']],
+  ['fernet-config-age.cjs', ['openAgeRing', 'loadIdentities', 'ageLib', 'readRingBytes']],
+  // The SSH key code and the recipients file parser: loaded from the .age chunk only when needed.
+  ['fernet-config-ssh.cjs', ['parseSshKeyFile', 'sshIdentityFromFile', 'readRecipientsFile', 'parseSshRecipient']],
   ['fernet-config-schema.cjs', ['compileSchema', 'compileWithAjv', 'shareRepeatedSubschemas']],
   ['fernet-config-ops.cjs', ['findDrafts', 'withLock', 'writeFileAtomic']],
 ];
@@ -36,11 +40,21 @@ describe('what the root holds', () => {
   });
 
 
-  it.each(CHUNKS)('%s holds %j, and the root none of them', (chunk, names) => {
-    const rootText = readFileSync(dist('fernet-config.mjs'), 'utf8');
+  it.each(CHUNKS)('%s holds %j, and no other file any of them', (chunk, names) => {
     const chunkText = readFileSync(dist(chunk), 'utf8');
     expect(names.filter((n) => !defines(chunkText, n))).toEqual([]);
-    expect(names.filter((n) => defines(rootText, n))).toEqual([]);
+    for (const other of ['fernet-config.mjs', ...CHUNKS.map(([c]) => c)].filter((f) => f !== chunk)) {
+      const text = readFileSync(dist(other), 'utf8');
+      expect(names.filter((n) => defines(text, n)), other).toEqual([]);
+    }
+  });
+
+  it.each(CHUNKS)('%s takes the modules it shares by name, without a copy of each per importing module', (chunk) => {
+    // esbuild's __toESM(require_x()) builds an object of getters, one per export, for every module of the
+    // chunk that imports x; only an import() of another chunk's module (taken whole, once) may use it.
+    const text = readFileSync(dist(chunk), 'utf8');
+    const whole = [...text.matchAll(/__commonJS\(\{"([\w-]+):([\w/.-]+)"/g)].map(([, namespace, key]) => `${namespace}:${key}`);
+    expect(whole.filter((m) => !m.startsWith('fcfg-chunk:'))).toEqual([]);
   });
 
   it('exports what dist/src/index.js does: same names, kinds, function names and lengths', async () => {
@@ -141,24 +155,70 @@ try { configStatus('config.enc'); } catch (e) { console.log(e.code, e.message, e
   });
 });
 
-describe('a .age ring through the chunk', () => {
-  /** An app whose config opens through an ssh-rsa ring (secret.key is gone); the env selecting the identity. */
-  function ringApp(): { d: string; env: Record<string, string> } {
+describe('a .age ring through the chunks', () => {
+  /**
+   * An app whose config opens through a ring (secret.key is gone) for a new identity of `kind`: an age
+   * X25519 identity (`fcfg identity new`) or an OpenSSH key; the env selecting `use` (default: that one).
+   */
+  function ringApp(kind: 'x25519' | 'ed25519' | 'rsa', use?: (d: string) => string): { d: string; env: Record<string, string> } {
     const d = app();
-    const r = spawnSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', join(d, 'id_rsa')], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-    const added = runCli(['recipients', 'add', 'me', 'id_rsa.pub'], { cwd: d, env: { HOME: join(d, 'no-home') } });
+    const env = { HOME: join(d, 'no-home') };
+    let identity: string;
+    let recipient: string;
+    if (kind === 'x25519') {
+      identity = 'me.id';
+      const made = runCli(['identity', 'new', identity], { cwd: d, env });
+      expect(made.status, made.stderr).toBe(0);
+      recipient = made.stdout.trim().split('\n').pop()!;
+    } else {
+      identity = `id_${kind}`;
+      const r = spawnSync('ssh-keygen', ['-q', '-t', kind, ...(kind === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-f', join(d, identity)], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      recipient = `${identity}.pub`;
+    }
+    const added = runCli(['recipients', 'add', 'me', recipient], { cwd: d, env });
     expect(added.status, added.stderr).toBe(0);
     rmSync(join(d, 'secret.key'));
-    return { d, env: { FERNET_CONFIG_IDENTITY_FILE: 'id_rsa' } };
+    return { d, env: { FERNET_CONFIG_IDENTITY_FILE: use?.(d) ?? identity } };
   }
 
-  const show = "const show = (e) => [e.name, e.code, e instanceof m.FernetConfigError, e instanceof m.KeyNotFound].join(' ');";
+  /** An X25519 identity that is no recipient of the ring. */
+  const stranger = (d: string): string => {
+    expect(runCli(['identity', 'new', 'stranger.id'], { cwd: d, env: { HOME: join(d, 'no-home') } }).status).toBe(0);
+    return 'stranger.id';
+  };
+  /** An identity file that claims to be an OpenSSH key and is not one: the SSH chunk's parser refuses it. */
+  const notAKey = (d: string): string => {
+    writeFileSync(join(d, 'bad_key'), '-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEga2V5\n-----END OPENSSH PRIVATE KEY-----\n', { mode: 0o600 });
+    return 'bad_key';
+  };
+
+  const show = "const show = (e) => [e.name, e.code, e instanceof m.FernetConfigError].join(' ');";
+  const loadOnce = `import * as m from 'fernet-config';
+${show}
+try { console.log((await m.loadConfig({ path: 'config.enc' })).db.port); } catch (e) { console.log(show(e)); }`;
+
+  // The SSH chunk only when SSH code runs: an SSH identity, or a ring that does not open, whose message
+  // names the recipients from their file (and whose parser reads SSH keys). Errors thrown in either chunk
+  // are the root's classes.
+  it.each([
+    ['an X25519 identity', 'x25519', undefined, '5432', ['age.cjs', 'fernet-config-age.cjs']],
+    // age-ed25519.cjs: the curve code for ssh-ed25519 (scripts/bundle-age.mjs).
+    ['an ssh-ed25519 identity', 'ed25519', undefined, '5432', ['age-ed25519.cjs', 'age.cjs', 'fernet-config-age.cjs', 'fernet-config-ssh.cjs']],
+    ['an ssh-rsa identity', 'rsa', undefined, '5432', ['age.cjs', 'fernet-config-age.cjs', 'fernet-config-ssh.cjs']],
+    ['an identity that is no recipient', 'x25519', stranger, 'NotARecipient ERR_NOT_A_RECIPIENT true', ['age.cjs', 'fernet-config-age.cjs', 'fernet-config-ssh.cjs']],
+    ['a broken SSH key', 'x25519', notAKey, 'InvalidIdentity ERR_INVALID_IDENTITY true', ['age.cjs', 'fernet-config-age.cjs', 'fernet-config-ssh.cjs']],
+  ] as const)('loadConfig with %s', { timeout: 60_000 }, (_name, kind, use, out, loaded) => {
+    const { d, env } = ringApp(kind, use);
+    expect(runApp(d, loadOnce, { env })).toEqual({ out, loaded });
+  });
+
+  const showKinds = "const show = (e) => [e.name, e.code, e instanceof m.FernetConfigError, e instanceof m.KeyNotFound].join(' ');";
 
   it('loadConfig opens it; loadConfigSync refuses it until then, as before the split; errors are the root classes', { timeout: 60_000 }, () => {
-    const { d, env } = ringApp();
+    const { d, env } = ringApp('rsa');
     const code = `import * as m from 'fernet-config';
-${show}
+${showKinds}
 const out = [];
 try { m.loadConfigSync({ path: 'config.enc' }); } catch (e) { out.push(show(e)); }
 try { await m.loadConfig({ path: 'config.enc', environment: { HOME: 'no-home' } }); } catch (e) { out.push(show(e)); }
@@ -173,13 +233,26 @@ console.log(out.join('\\n'));`;
       '5432',
       '5432',
     ]);
-    expect(loaded).toEqual(['age.cjs', 'fernet-config-age.cjs']);
+    expect(loaded).toEqual(['age.cjs', 'fernet-config-age.cjs', 'fernet-config-ssh.cjs']);
   });
 
   it('openAgeRingFor, then the synchronous calls, from a CommonJS app', { timeout: 60_000 }, () => {
-    const { d, env } = ringApp();
+    const { d, env } = ringApp('x25519');
     const code = `const m = require('fernet-config');
 m.openAgeRingFor('config.enc').then((ring) => console.log(ring.size, m.loadConfigSync({ path: 'config.enc' }).db.port, m.configStatus('config.enc').keyIndex));`;
     expect(runApp(d, code, { ext: 'cjs', env })).toEqual({ out: '1 5432 0', loaded: ['age.cjs', 'fernet-config-age.cjs', 'fernet-config-ops.cjs'] });
+  });
+
+  it('an install that lost the SSH chunk says so when an SSH identity is used, and opens X25519 rings still', { timeout: 60_000 }, () => {
+    const { d, env } = ringApp('ed25519');
+    const other = ringApp('x25519');
+    for (const f of ['fernet-config.mjs', 'fernet-config-age.cjs', 'age.cjs']) {
+      mkdirSync(join(d, 'lost/dist'), { recursive: true });
+      copyFileSync(dist(f), join(d, 'lost/dist', f));
+    }
+    const code = (dir: string) => `import * as m from ${JSON.stringify(join(d, 'lost/dist/fernet-config.mjs'))};
+try { console.log((await m.loadConfig({ path: ${JSON.stringify(join(dir, 'config.enc'))} })).db.port); } catch (e) { console.log(e.code, e.message, e.hint, e instanceof m.FernetConfigError); }`;
+    expect(runApp(d, code(d), { env }).out).toBe('ERR_FERNET_CONFIG fernet-config is incomplete: dist/fernet-config-ssh.cjs is missing reinstall fernet-config true');
+    expect(runApp(other.d, code(other.d), { env: other.env }).out).toBe('5432');
   });
 });
