@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { bundleLibrary } from './bundle-lib.mjs';
-import { distKey, importedNames, minify, sharedModules } from './bundle-shared.mjs';
+import { distKey, importedNames, minify, sharedModules, takenModule } from './bundle-shared.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -172,14 +172,7 @@ function fromRunRead(inRunRead, names = undefined) {
         // run-read.js required once per chunk (the variable is declared by the chunk's banner): each
         // require() of it, cached or not, resolves its path again.
         const shared = `(__fcfgRunRead ??= require("./run-read.js")).__fcfgShared(${JSON.stringify(key)})`;
-        const list = names?.get(key);
-        const bindings = list ? [...list].sort() : [];
-        const mutable = /^export (let|var) /m.test(readFileSync(args.path, 'utf8'));
-        const contents =
-          bindings.length === 0 || mutable
-            ? `module.exports = ${shared};`
-            : `const shared = ${shared};\nexport const ${bindings.map((n) => `${n} = shared.${n}`).join(', ')};`;
-        return { contents, loader: 'js', resolveDir: resolve('dist/cli') };
+        return { contents: takenModule(shared, names?.get(key), readFileSync(args.path, 'utf8')), loader: 'js', resolveDir: resolve('dist/cli') };
       });
     },
   };

@@ -202,12 +202,12 @@ try { console.log((await m.loadConfig({ path: 'config.enc' })).db.port); } catch
   // names the recipients from their file (and whose parser reads SSH keys). Errors thrown in either chunk
   // are the root's classes.
   it.each([
-    ['an X25519 identity', 'x25519', undefined, '5432', ['age.cjs', 'fernet-config-age.cjs']],
+    ['an X25519 identity', 'x25519', undefined, '5432', ['age-open.cjs', 'fernet-config-age.cjs']],
     // age-ed25519.cjs: the curve code for ssh-ed25519 (scripts/bundle-age.mjs).
-    ['an ssh-ed25519 identity', 'ed25519', undefined, '5432', ['age-ed25519.cjs', 'age.cjs', 'fernet-config-age.cjs', 'fernet-config-ssh.cjs']],
-    ['an ssh-rsa identity', 'rsa', undefined, '5432', ['age.cjs', 'fernet-config-age.cjs', 'fernet-config-ssh.cjs']],
-    ['an identity that is no recipient', 'x25519', stranger, 'NotARecipient ERR_NOT_A_RECIPIENT true', ['age.cjs', 'fernet-config-age.cjs', 'fernet-config-ssh.cjs']],
-    ['a broken SSH key', 'x25519', notAKey, 'InvalidIdentity ERR_INVALID_IDENTITY true', ['age.cjs', 'fernet-config-age.cjs', 'fernet-config-ssh.cjs']],
+    ['an ssh-ed25519 identity', 'ed25519', undefined, '5432', ['age-ed25519.cjs', 'age-open.cjs', 'fernet-config-age.cjs', 'fernet-config-ssh.cjs']],
+    ['an ssh-rsa identity', 'rsa', undefined, '5432', ['age-open.cjs', 'fernet-config-age.cjs', 'fernet-config-ssh.cjs']],
+    ['an identity that is no recipient', 'x25519', stranger, 'NotARecipient ERR_NOT_A_RECIPIENT true', ['age-open.cjs', 'fernet-config-age.cjs', 'fernet-config-ssh.cjs']],
+    ['a broken SSH key', 'x25519', notAKey, 'InvalidIdentity ERR_INVALID_IDENTITY true', ['age-open.cjs', 'fernet-config-age.cjs', 'fernet-config-ssh.cjs']],
   ] as const)('loadConfig with %s', { timeout: 60_000 }, (_name, kind, use, out, loaded) => {
     const { d, env } = ringApp(kind, use);
     expect(runApp(d, loadOnce, { env })).toEqual({ out, loaded });
@@ -233,20 +233,20 @@ console.log(out.join('\\n'));`;
       '5432',
       '5432',
     ]);
-    expect(loaded).toEqual(['age.cjs', 'fernet-config-age.cjs', 'fernet-config-ssh.cjs']);
+    expect(loaded).toEqual(['age-open.cjs', 'fernet-config-age.cjs', 'fernet-config-ssh.cjs']);
   });
 
   it('openAgeRingFor, then the synchronous calls, from a CommonJS app', { timeout: 60_000 }, () => {
     const { d, env } = ringApp('x25519');
     const code = `const m = require('fernet-config');
 m.openAgeRingFor('config.enc').then((ring) => console.log(ring.size, m.loadConfigSync({ path: 'config.enc' }).db.port, m.configStatus('config.enc').keyIndex));`;
-    expect(runApp(d, code, { ext: 'cjs', env })).toEqual({ out: '1 5432 0', loaded: ['age.cjs', 'fernet-config-age.cjs', 'fernet-config-ops.cjs'] });
+    expect(runApp(d, code, { ext: 'cjs', env })).toEqual({ out: '1 5432 0', loaded: ['age-open.cjs', 'fernet-config-age.cjs', 'fernet-config-ops.cjs'] });
   });
 
   it('an install that lost the SSH chunk says so when an SSH identity is used, and opens X25519 rings still', { timeout: 60_000 }, () => {
     const { d, env } = ringApp('ed25519');
     const other = ringApp('x25519');
-    for (const f of ['fernet-config.mjs', 'fernet-config-age.cjs', 'age.cjs']) {
+    for (const f of ['fernet-config.mjs', 'fernet-config-age.cjs', 'age-open.cjs']) {
       mkdirSync(join(d, 'lost/dist'), { recursive: true });
       copyFileSync(dist(f), join(d, 'lost/dist', f));
     }
