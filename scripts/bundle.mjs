@@ -135,11 +135,13 @@ const toChunks = (except) => ({
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
       if (args.namespace !== 'file') return undefined;
       const path = resolve(args.resolveDir, args.path);
-      return chunkOf.has(path) && chunkOf.get(path) !== except ? { path, namespace: 'fcfg-chunk' } : undefined;
+      // Named by their path in dist/, as the module names esbuild writes into the bundle: an absolute path
+      // would ship the build machine's directories.
+      return chunkOf.has(path) && chunkOf.get(path) !== except ? { path: distKey(path), namespace: 'fcfg-chunk' } : undefined;
     });
     b.onResolve({ filter: /^\.\/run-read-[a-z]+\.js$/ }, (args) => ({ path: args.path, external: true }));
     b.onLoad({ filter: /.*/, namespace: 'fcfg-chunk' }, (args) => ({
-      contents: `module.exports = require(${JSON.stringify(`./${chunkOf.get(args.path)}`)})[${JSON.stringify(distKey(args.path))}];`,
+      contents: `module.exports = require(${JSON.stringify(`./${chunkOf.get(resolve('dist', args.path))}`)})[${JSON.stringify(args.path)}];`,
       loader: 'js',
       resolveDir: resolve('dist/cli'),
     }));
@@ -164,15 +166,15 @@ function fromRunRead(inRunRead, names = undefined) {
         if (args.namespace !== 'file') return undefined;
         const path = resolve(args.resolveDir, args.path);
         if (!inRunRead.has(path)) return undefined;
-        return keep ? { path: `fcfg-shared:${distKey(path)}`, external: true } : { path, namespace: 'fcfg-shared' };
+        return keep ? { path: `fcfg-shared:${distKey(path)}`, external: true } : { path: distKey(path), namespace: 'fcfg-shared' };
       });
       b.onResolve({ filter: /^\.\/run-read\.js$/ }, (args) => ({ path: args.path, external: true }));
       b.onLoad({ filter: /.*/, namespace: 'fcfg-shared' }, (args) => {
-        const key = distKey(args.path);
+        const key = args.path;
         // run-read.js required once per chunk (the variable is declared by the chunk's banner): each
         // require() of it, cached or not, resolves its path again.
         const shared = `(__fcfgRunRead ??= require("./run-read.js")).__fcfgShared(${JSON.stringify(key)})`;
-        return { contents: takenModule(shared, names?.get(key), readFileSync(args.path, 'utf8')), loader: 'js', resolveDir: resolve('dist/cli') };
+        return { contents: takenModule(shared, names?.get(key), readFileSync(resolve('dist', key), 'utf8')), loader: 'js', resolveDir: resolve('dist/cli') };
       });
     },
   };

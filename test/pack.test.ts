@@ -64,6 +64,8 @@ describe('the packed package', () => {
     const built = walk('dist');
     expect(built).toEqual(expect.arrayContaining(['dist/age-open.cjs', 'dist/age.cjs', 'dist/package.json']));
     expect(built.filter((f) => !packed.has(`package/${f}`))).toEqual([]);
+    // Nor the build machine's directories: esbuild names modules by their paths, which must be relative.
+    expect(built.filter((f) => readFileSync(join(REPO, f), 'utf8').includes(REPO))).toEqual([]);
   });
 
   it('installs both bins, and they work end to end', () => {
