@@ -1,4 +1,5 @@
 import { CommanderError } from 'commander';
+import { deferSignalsDuringWrites } from '../src/fs/atomic.js';
 import { buildProgram } from './program.js';
 import { invokedCommand } from './route.js';
 import { reportError } from './report.js';
@@ -6,6 +7,7 @@ import { CommandLineError, programName, usageErrorFrom } from './usage.js';
 
 /** Parses argv, runs the command, and returns the exit status (0 ok, 1 failure, 2 usage). */
 export async function run(argv: string[]): Promise<number> {
+  deferSignalsDuringWrites();
   // After `--` the words belong to another program (`fcfg run c.enc -- app --debug`).
   const end = argv.indexOf('--');
   const debug = (end === -1 ? argv : argv.slice(0, end)).includes('--debug');

@@ -76,6 +76,35 @@ describe('concurrent writers', () => {
 });
 
 describe('signals', () => {
+  // decrypt -o writes plaintext through a temp file beside the output. The write is synchronous: a signal
+  // with no listener used to end the process in the middle of it and leave the temp file, plaintext nobody
+  // asked for. The CLI holds such signals off until the write is done (src/fs/atomic.ts), then ends as the
+  // signal would. The temp file is caught on disk and the signal sent at once.
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s during decrypt -o leaves the output whole or absent, and no temp file', async (signal) => {
+    const d = join(dir, `sig-${signal}`);
+    mkdirSync(d);
+    const { keys } = makeKeyFile(d);
+    const plaintext = JSON.stringify({ big: 'v'.repeat(32 << 20) });
+    writeFileSync(join(d, 'config.enc'), new Fernet(keys[0]!).encrypt(plaintext) + '\n');
+    const child = spawnCli(['decrypt', 'config.enc', '-o', 'out.json'], { cwd: d });
+    const done = exited(child);
+    let ended = false;
+    void done.then(() => (ended = true));
+    const temps = () => readdirSync(d).filter((f) => f.startsWith('.out.json.') && f.endsWith('.tmp'));
+    let sawTemp = false;
+    for (let i = 0; i < 2_000_000 && !ended && !sawTemp; i++) {
+      sawTemp = temps().length > 0;
+      if (!sawTemp) await new Promise((r) => setImmediate(r));
+    }
+    child.kill(signal);
+    const { code, signal: by } = await done;
+    expect(sawTemp).toBe(true);
+    expect(temps()).toEqual([]);
+    // Ended by the signal once the write was done, or (when it came as the command finished) exit 0.
+    expect([code, by === signal || by === null]).toEqual([by === null ? 0 : null, true]);
+    if (existsSync(join(d, 'out.json'))) expect(readFileSync(join(d, 'out.json'), 'utf8') === plaintext).toBe(true);
+  }, 120_000);
+
   it("SIGUSR1 never opens Node's inspector in a process that holds keys", async () => {
     const d = join(dir, 'usr1');
     mkdirSync(d);

@@ -156,6 +156,54 @@ function writeString(fd: number, text: string): void {
 }
 
 /**
+ * The CLI's writes hold off SIGINT, SIGTERM and SIGHUP while their temp file exists. The write is
+ * synchronous, so a signal with no listener ends the process in the middle of it and leaves the temp
+ * file behind: for `decrypt -o`, plaintext in a file nobody asked for (the sweep that removes leftovers
+ * runs only under a writer's lock). With a listener, Node hands the signal over once the write is done,
+ * and the listener then ends the process as the signal's default action would, unless the command
+ * listens itself (edit, run). Not for library callers: an app decides what its signals do.
+ */
+let deferSignals = false;
+
+/** Called once by the CLI (cli/run.ts): its atomic writes defer SIGINT, SIGTERM and SIGHUP (see above). */
+export function deferSignalsDuringWrites(): void {
+  deferSignals = true;
+}
+
+const DEFERRED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+let listening = false;
+let release: NodeJS.Immediate | undefined;
+
+function onDeferredSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return; // the command's own listener decides
+  stopListening();
+  process.kill(process.pid, signal); // the default action, now that no listener is left
+}
+
+function stopListening(): void {
+  if (release !== undefined) clearImmediate(release);
+  release = undefined;
+  if (!listening) return;
+  for (const s of DEFERRED) process.removeListener(s, onDeferredSignal);
+  listening = false;
+}
+
+function holdSignals(): void {
+  if (!deferSignals) return;
+  if (release !== undefined) clearImmediate(release);
+  release = undefined;
+  if (listening) return;
+  for (const s of DEFERRED) process.on(s, onDeferredSignal);
+  listening = true;
+}
+
+function releaseSignals(): void {
+  // Not at once: a signal that came during the write reaches its listener in the next turn of the event
+  // loop (its poll phase); removing the listener first would drop it. An immediate runs after that phase.
+  if (listening && release === undefined) release = setImmediate(stopListening);
+}
+
+/**
  * Writes a file so that a crash or kill at any instant leaves either the old or the new content: the data
  * goes to a temp file beside the real target (same file system), is fsynced, then renamed over it, and
  * the directory is fsynced so the rename itself survives a power loss.
@@ -204,6 +252,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
 
   const tmp = tempPathFor(target);
   let fd: number | undefined;
+  holdSignals();
   try {
     fd = openSync(tmp, 'wx', mode);
     if (owner !== undefined) {
@@ -245,6 +294,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
     }
     if (e instanceof FileExists) throw e;
     throw fileError(e, label);
+  } finally {
+    releaseSignals();
   }
   syncDirectory(dirname(target));
 }
