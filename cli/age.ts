@@ -29,9 +29,20 @@ export async function openAgeRings(command: Command): Promise<void> {
   }
 }
 
-/** The paths a command's key resolution may look beside: its arguments, --output, a directory's files. */
+/**
+ * Arguments that are not files, by command: a dot path, a value, the program `run` starts and its
+ * arguments. Looking beside them would open a ring in the current directory (`fcfg get /elsewhere/c.enc
+ * db.host` run where a secret.key.age lies), loading age and asking for a passphrase for nothing.
+ */
+const NOT_FILES: Readonly<Record<string, readonly string[]>> = { get: ['path'], set: ['path', 'value'], unset: ['path'], run: ['command', 'args'] };
+
+/** The paths a command's key resolution may look beside: its file arguments, --output, a directory's files. */
 function configPaths(command: Command, output: unknown): string[] {
-  const args = (command.processedArgs as unknown[]).flat().filter((a): a is string => typeof a === 'string' && a !== '' && a !== '-');
+  const skip = NOT_FILES[command.name()] ?? [];
+  const args = (command.processedArgs as unknown[])
+    .filter((_, i) => !skip.includes(command.registeredArguments[i]?.name() ?? ''))
+    .flat()
+    .filter((a): a is string => typeof a === 'string' && a !== '' && a !== '-');
   if (typeof output === 'string' && output !== '-') args.push(output);
   if (args.length === 0) return ['secret.key'];
   const out = new Set<string>();

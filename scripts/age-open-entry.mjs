@@ -14,6 +14,7 @@ import { Decrypter as AgeDecrypter, identityToRecipient as ageIdentityToRecipien
 import { fillPrimitives, filled } from '#age-pq';
 import { HybridIdentity, ScryptIdentity } from '#age/recipients.js';
 import { inMemory } from './age-in-memory.mjs';
+import { requireOwn } from './age-own-files.mjs';
 
 // Resolved, like age's own imports of them, to scripts/age-node-primitives.mjs.
 import { hkdf } from '@noble/hashes/hkdf.js';
@@ -26,13 +27,13 @@ import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
  * (scripts/age-x25519-node.mjs), so only ssh-ed25519 needs them.
  */
 export async function sshPrimitives() {
-  const { x25519, ed25519 } = require('./age-ed25519.cjs');
+  const { x25519, ed25519 } = requireOwn('./age-ed25519.cjs', ['x25519', 'ed25519']);
   return { x25519, ed25519, hkdf, sha256, chacha20poly1305 };
 }
 
 /** Loads dist/age-pq.cjs once and sets the primitives it holds; later calls return at once. */
 export async function loadPostQuantum() {
-  if (!filled()) fillPrimitives(require('./age-pq.cjs'));
+  if (!filled()) fillPrimitives(requireOwn('./age-pq.cjs', ['MLKEM768X25519', 'MLKEM768P256', 'p256', 'scrypt', 'hkdfExtract', 'hkdfExpand']));
 }
 
 // The identity types that use what dist/age-pq.cjs holds: a post-quantum identity, a passphrase.

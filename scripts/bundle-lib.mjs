@@ -158,7 +158,7 @@ function rootEntry(names) {
   lines.push(...imports);
   lines.push(
     'import hub from "fcfg-hub";',
-    'import { packageFileMissing as __fcfgMissing } from "./fs/errors.js";',
+    'import { packageFileBroken as __fcfgBroken, packageFileMissing as __fcfgMissing } from "./fs/errors.js";',
     'function shared(key) {',
     '  switch (key) {',
     ...cases,
@@ -174,10 +174,12 @@ function rootEntry(names) {
     '    try {',
     '      link = process.getBuiltinModule("node:module").createRequire(import.meta.url)(process.getBuiltinModule("node:url").fileURLToPath(path));',
     '    } catch (e) {',
-    '      // As for dist/ajv.cjs (src/schema/ajv-runtime.ts): an install that lost a file says so.',
+    '      // As for dist/ajv.cjs (src/schema/ajv-runtime.ts): an install that lost a file says so, and one',
+    '      // whose file does not load (damaged, another version\'s) says that.',
     '      if (e?.code === "MODULE_NOT_FOUND" && !process.getBuiltinModule("node:fs").existsSync(path)) throw __fcfgMissing(`dist/${file}`);',
-    '      throw e;',
+    '      throw __fcfgBroken(`dist/${file}`, e);',
     '    }',
+    '    if (typeof link !== "function") throw __fcfgBroken(`dist/${file}`);',
     '    chunk = link(shared, import.meta.url, hub.chunk);',
     '    linked.set(file, chunk);',
     '  }',

@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createPublicKey, randomBytes, type webcrypto } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import * as pkg from 'age-encryption';
@@ -175,6 +175,40 @@ describe('what opening a ring loads', () => {
     rmSync(join(d, 'secret.key'));
     return env;
   }
+  // A file of the package the ring path loads that is gone, damaged or empty: the command says the install
+  // is broken (ERR_FERNET_CONFIG), never that the ring is damaged, a recipient malformed, or an internal
+  // error, and never falls back to the age-encryption package quietly. An install of its own per case
+  // (dist/ copied, node_modules linked), through the CLI and through the package root.
+  it.each([
+    ['x25519', 'age-open.cjs', null, 'incomplete: dist/age-open.cjs is missing'],
+    ['x25519', 'age-open.cjs', 'throw new Error("damaged");', 'damaged: dist/age-open.cjs does not load'],
+    ['x25519', 'age-open.cjs', '', 'damaged: dist/age-open.cjs does not load'],
+    ['pq', 'age-pq.cjs', '', 'damaged: dist/age-pq.cjs does not load'],
+    ['pq', 'age-pq.cjs', 'syntax error (', 'damaged: dist/age-pq.cjs does not load'],
+    ['ssh-ed25519', 'age-ed25519.cjs', '', 'damaged: dist/age-ed25519.cjs does not load'],
+    ['x25519', 'fernet-config-age.cjs', '', 'damaged: dist/fernet-config-age.cjs does not load'],
+  ] as const)('a %s ring with dist/%s %j: fernet-config is %s', async (kind, file, content, message) => {
+    const d = fresh();
+    const env = await ring(d, kind);
+    const install = join(d, 'install');
+    mkdirSync(install);
+    cpSync(join(REPO, 'dist'), join(install, 'dist'), { recursive: true });
+    cpSync(join(REPO, 'package.json'), join(install, 'package.json'));
+    symlinkSync(join(REPO, 'node_modules'), join(install, 'node_modules'));
+    if (content === null) rmSync(join(install, 'dist', file));
+    else writeFileSync(join(install, 'dist', file), content);
+    mkdirSync(join(d, 'home'), { recursive: true });
+    const opts = { cwd: d, encoding: 'utf8' as const, env: { PATH: process.env.PATH ?? '', HOME: join(d, 'home'), ...env } };
+    if (!file.startsWith('fernet-config')) {
+      const r = spawnSync(process.execPath, [join(install, 'dist/cli/main.js'), 'get', 'config.enc', 'a'], opts);
+      expect([r.status, r.stdout, r.stderr]).toEqual([1, '', `fernet-config: fernet-config is ${message} [ERR_FERNET_CONFIG]\n  hint: reinstall fernet-config\n`]);
+    }
+    const app = `import * as m from ${JSON.stringify(join(install, 'dist/fernet-config.mjs'))};
+try { await m.loadConfig({ path: 'config.enc' }); console.log('opened'); } catch (e) { console.log(e.code, e.message, e instanceof m.FernetConfigError); }`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', app], opts);
+    expect([r.stdout, r.stderr]).toEqual([`ERR_FERNET_CONFIG fernet-config is ${message} true\n`, '']);
+  });
+
 
   it.each([
     ['x25519', []],

@@ -212,6 +212,27 @@ describe('start-up of get and decrypt', () => {
     expect(run.builtins.filter((m) => !bare.has(m) && !ALLOWED_EXTRA.has(m))).toEqual([]);
   });
 
+  // Only file arguments are looked beside for a .age ring: a dot path (get, set, unset), a value, the
+  // program run starts. Run where a ring lies, `get` of a config elsewhere used to take `app.name` for a
+  // file of the current directory, find ./secret.key.age beside it and open that ring for nothing (with
+  // an identity at hand: age loaded, a passphrase asked for).
+  it.each([
+    ['get', ['app.name'], 'shop\n'],
+    ['set', ['app.name', 'x'], ''],
+    ['unset', ['app.name'], ''],
+    ['run', ['--', process.execPath, '-e', '0'], ''],
+  ])('%s with a config elsewhere does not open a .age ring of the current directory', (command, rest, stdout) => {
+    const project = fresh();
+    seed(project);
+    const here = fresh();
+    const made = spawnSync(process.execPath, [CLI, 'identity', 'new', join(here, 'id.txt')], { cwd: here, env: cleanEnv(), encoding: 'utf8', timeout: 30_000 });
+    expect(made.status, made.stderr).toBe(0);
+    writeFileSync(join(here, 'secret.key.age'), 'age-encryption.org/v1\n-> X25519 AAAA\nAAAA\n--- AAAA\n');
+    const run = recorded(here, [CLI, command, join(project, 'config.enc'), ...rest], 'pipe', { HOME: here, FERNET_CONFIG_IDENTITY_FILE: join(here, 'id.txt') });
+    expect([run.status, run.stdout, run.stderr.includes('fernet-config:')]).toEqual([0, stdout, false]);
+    expect(oursOf(run).filter((f) => /age/.test(f))).toEqual([]);
+  });
+
   it('other commands, help and misspellings go to the whole program (run.js)', () => {
     const d = fresh();
     seed(d);

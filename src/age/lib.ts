@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { packageFileBroken } from '../fs/errors.js';
 
 /**
  * age-encryption, loaded on first use from the bundles the build writes (scripts/bundle-age.mjs), or from
@@ -31,9 +31,21 @@ export function ageOpenLib(): Promise<AgeOpenLib> {
   return openLib;
 }
 
+/**
+ * The bundle, or from the TypeScript sources (tests) the package. Built, the bundle is part of this
+ * package: one that is missing, does not load or lacks age's Decrypter is a broken install, said so
+ * (never a silent fall back to the age-encryption package, which a broken install may still have).
+ */
 async function load<T>(file: string): Promise<T> {
   const here = import.meta.url;
+  if (here.endsWith('.ts')) return (await import('age-encryption')) as T;
   const bundle = fileURLToPath(new URL(here.endsWith('/fernet-config.mjs') ? `./${file}` : `../../${file}`, here));
-  if (existsSync(bundle)) return createRequire(here)(bundle) as T;
-  return (await import('age-encryption')) as T;
+  let lib: T;
+  try {
+    lib = createRequire(here)(bundle) as T;
+  } catch (e) {
+    throw packageFileBroken(`dist/${file}`, e);
+  }
+  if (typeof (lib as { Decrypter?: unknown } | null)?.Decrypter !== 'function') throw packageFileBroken(`dist/${file}`);
+  return lib;
 }

@@ -50,6 +50,8 @@ export function danglingLinkError(path: string, label: string, cause?: unknown):
  * damaged ring or an internal error. The path is the package's own, never user data.
  */
 export function incompleteInstall(e: unknown): FernetConfigError | undefined {
+  // The age bundles' own loads (scripts/age-open-entry.mjs), which cannot use our error classes.
+  if ((e as { code?: unknown } | null)?.code === PACKAGE_FILE_BROKEN) return packageFileBroken(String((e as { file?: unknown }).file), (e as Error).cause);
   if ((e as { code?: unknown } | null)?.code !== 'MODULE_NOT_FOUND') return undefined;
   const name = /Cannot find module '([^']+)'/.exec((e as Error).message ?? '')?.[1];
   if (name === undefined) return undefined;
@@ -65,4 +67,17 @@ export function incompleteInstall(e: unknown): FernetConfigError | undefined {
 /** `file` (a path in the package, `dist/…`) is not installed: the one message for a broken install. */
 export function packageFileMissing(file: string, cause?: unknown): FernetConfigError {
   return new FernetConfigError(`fernet-config is incomplete: ${file} is missing`, { hint: 'reinstall fernet-config', ...(cause !== undefined ? { cause } : {}) });
+}
+
+/** The code the age bundles give an error of theirs for a file of the package that does not load. */
+const PACKAGE_FILE_BROKEN = 'ERR_FERNET_CONFIG_FILE';
+
+/**
+ * `file` (a path in the package, `dist/…`) is there but does not load, or lacks what it should export:
+ * a damaged install (or one file from another version), said as such rather than as a damaged ring or
+ * an internal error. A missing file is packageFileMissing's. The cause is Node's error about our file.
+ */
+export function packageFileBroken(file: string, cause?: unknown): FernetConfigError {
+  if ((cause as { code?: unknown } | null)?.code === 'MODULE_NOT_FOUND') return incompleteInstall(cause) ?? packageFileMissing(file, cause);
+  return new FernetConfigError(`fernet-config is damaged: ${file} does not load`, { hint: 'reinstall fernet-config', ...(cause !== undefined ? { cause } : {}) });
 }
