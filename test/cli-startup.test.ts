@@ -203,6 +203,19 @@ describe('start-up of get and decrypt', () => {
     expect(oursOf(run)).toContain('dist/cli/run-read-ssh.js');
   });
 
+  it('an SSH identity that is no recipient is named by the same short fingerprint as the recipients', () => {
+    const d = fresh();
+    const rsa = join(d, 'id_rsa');
+    const kg = spawnSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', rsa], { encoding: 'utf8' });
+    expect(kg.status, kg.stderr).toBe(0);
+    ageRing(d, () => [`${rsa}.pub`]);
+    const ed = join(d, 'id_ed25519');
+    expect(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', ed], { encoding: 'utf8' }).status).toBe(0);
+    const run = recorded(d, [CLI, 'get', 'config.enc', 'app.name'], 'pipe', { FERNET_CONFIG_IDENTITY_FILE: ed });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/\(yours: \S+id_ed25519 \(SHA256:[\w+/]{12}\); its recipients: r0 SHA256:[\w+/]{12}\) \[ERR_NOT_A_RECIPIENT\]/);
+  });
+
   it('--version loads main.js only', () => {
     const d = fresh();
     const bare = new Set(recorded(d, ['-e', '0']).builtins);

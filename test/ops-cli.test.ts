@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Fernet } from '../src/fernet/fernet.js';
 import { generateKey } from '../src/fernet/key.js';
 import { fingerprintKey } from '../src/keys/ring.js';
+import { describeAge } from '../cli/commands/status.js';
 import { runCli, spawnCli, useTempDirs, type CliResult } from './helpers/cli.js';
 import { PYTHON, runPythonJson } from './helpers/python.js';
 
@@ -384,5 +385,22 @@ process.stdout.write('ready\\n'); setInterval(() => {}, 1000);`;
     proc.kill(signal);
     expect(await exited).toBe(42);
     expect(stdout).toBe(`ready\ngot ${signal}`);
+  });
+});
+
+describe('status: how long ago, in words', () => {
+  it.each([
+    [0, '0 seconds'],
+    [1, '1 second'],
+    [1.9, '1 second'],
+    [2, '2 seconds'],
+    [119, '119 seconds'],
+    [120, '2 minutes'],
+    [7199, '119 minutes'],
+    [7200, '2.0 hours'],
+    [2 * 86_400, '2.0 days'],
+    [-5, '0 seconds'],
+  ])('%s s: %s', (seconds, words) => {
+    expect(describeAge(seconds)).toBe(words);
   });
 });

@@ -69,7 +69,7 @@ function render(row: Row): string {
 /** Human-sized age: seconds, minutes, hours, then days with one decimal. */
 export function describeAge(seconds: number): string {
   const s = Math.max(0, seconds);
-  if (s < 120) return `${Math.floor(s)} seconds`;
+  if (s < 120) return Math.floor(s) === 1 ? '1 second' : `${Math.floor(s)} seconds`;
   if (s < 7200) return `${Math.floor(s / 60)} minutes`;
   if (s < 2 * 86_400) return `${(s / 3600).toFixed(1)} hours`;
   return `${(s / 86_400).toFixed(1)} days`;

@@ -55,7 +55,9 @@ export async function openAgeRingDetailed(ringPath: string, options: AgeKeyOptio
       hint: 'restore both from version control; `fcfg check` compares them',
     });
   }
-  const yours = mine.map((i, n) => `${i.label} (${publics[n]})`);
+  // SSH fingerprints as short as the recipients' below, so that the two lists compare at a glance.
+  const short = (p: string) => (p.startsWith('SHA256:') ? p.slice(0, 'SHA256:'.length + 12) : p);
+  const yours = mine.map((i, n) => `${i.label} (${short(publics[n]!)})`);
   throw new NotARecipient(`none of your identities is a recipient of ${ringPath} (yours: ${yours.join('; ')}; its recipients: ${describeRecipients(recipients, ringPath, bytes)})`, tried);
 }
 
