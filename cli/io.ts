@@ -1,5 +1,6 @@
 import { readFileSync, writeSync } from 'node:fs';
 import type { KeyOptions } from '../src/keys/resolve.js';
+import { FileAccessError } from '../src/errors.js';
 import { fileError } from '../src/fs/errors.js';
 
 /** Options every key-using command accepts (declared once in program.ts). */
@@ -47,12 +48,18 @@ export function out(text: string | Uint8Array): void {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
       // Only "not now" goes on through the stream; a full disk or an I/O error is the command's failure.
-      if (code !== 'EAGAIN') throw fileError(e, 'standard output');
+      if (code !== 'EAGAIN') throw stdoutFailed(e);
       stdoutStream = true;
       text = bytes.subarray(written);
     }
   }
   process.stdout.write(text);
+}
+
+/** A write to standard output that failed: what got there is incomplete (fileError's "nothing was changed" is for files we replace). */
+function stdoutFailed(e: unknown): FileAccessError {
+  const failed = fileError(e, 'standard output');
+  return new FileAccessError(failed.message, { cause: e, hint: 'the output is incomplete: check the file or device it goes to, and run the command again' });
 }
 
 export function printJson(value: unknown): void {

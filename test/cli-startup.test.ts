@@ -300,6 +300,14 @@ describe('standard output written to fd 1', () => {
     expect(status.stderr).toMatch(/NATURAL\nEXIT 0\n$/);
   });
 
+  it('standard output on a full device: exit 1, and the hint says the output is incomplete', () => {
+    const d = fresh();
+    seed(d);
+    const r = spawnSync('bash', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} decrypt config.enc --key-file config.key > /dev/full`], { cwd: d, env: cleanEnv(), encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('fernet-config: standard output: no space left on the device (ENOSPC) [ERR_FILE_ACCESS]\n  hint: the output is incomplete: check the file or device it goes to, and run the command again\n');
+  });
+
   it('a non-blocking pipe with a slow reader gets every byte, in order (EAGAIN is waited out)', () => {
     const d = fresh();
     const text = seedLarge(d);

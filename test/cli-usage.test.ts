@@ -46,6 +46,7 @@ describe('usage errors', () => {
     ['invalid option argument', ['decrypt', 'c.enc', '--ttl', SECRET.slice(1)], "option '--ttl <seconds>': expected a non-negative number of seconds", 'see'],
     ['invalid option argument (subcommand)', ['keys', 'prune', 'k', '--keep', 'x9SECRET'], "option '--keep <n>': expected a whole number, at least 1", 'see `fernet-config keys prune --help`'],
     ['a conflict found by a command', ['edit', 'c.enc', '--resume', '--discard-draft'], 'give --resume or --discard-draft, not both', undefined],
+    ['set, VALUE and --stdin', ['set', 'c.enc', 'p', '--stdin', 'x9SECRET'], 'give VALUE or --stdin, not both', '--stdin reads the value from standard input'],
   ];
 
   it.each(CASES)('%s', (_what, argv, message, hint) => {

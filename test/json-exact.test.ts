@@ -243,7 +243,10 @@ open('deep.json', 'w').write(${deep})`);
     pythonEncrypt(d, 'ok.enc', `'{"a": ' + '[' * 999 + ']' * 999 + '}'`);
     const before = readFileSync(join(d, 'ok.enc'));
     const r = runCli(['set', 'ok.enc', ['a', ...Array<string>(999).fill('0')].join('.'), '[1]'], { cwd: d });
-    expect(r).toMatchObject({ status: 1, stderr: 'fernet-config: ok.enc is not valid JSON: nested deeper than 1000 levels at line 1, column 1006 [ERR_INVALID_JSON]\n' });
+    expect(r).toMatchObject({
+      status: 1,
+      stderr: 'fernet-config: ok.enc is not valid JSON: nested deeper than 1000 levels at line 1, column 1006 [ERR_INVALID_JSON]\n  hint: a config nests at most 1000 levels: flatten the deepest part\n',
+    });
     expect(readFileSync(join(d, 'ok.enc')).equals(before)).toBe(true);
     // A VALUE too deep is refused as JSON, not stored as a string.
     const value = runCli(['set', 'ok.enc', 'b', '--stdin'], { cwd: d, input: '['.repeat(5000) + ']'.repeat(5000) });

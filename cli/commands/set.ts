@@ -13,7 +13,7 @@ interface Flags extends KeyFlags {
 
 async function readValue(value: string | undefined, path: string, flags: Flags): Promise<string> {
   if (flags.stdin) {
-    if (value !== undefined) throw new UsageError('give VALUE or --stdin, not both');
+    if (value !== undefined) throw new UsageError('give VALUE or --stdin, not both', { hint: '--stdin reads the value from standard input: leave VALUE out, or drop --stdin' });
     // One trailing newline is what `echo` and editors add; it is not part of the secret.
     return readUtf8Input('-').replace(/\r?\n$/, '');
   }

@@ -113,6 +113,7 @@ export function walkJson(text: string, source: string, events: JsonEvents): void
         hint: 'store null or a string instead; json.dumps(..., allow_nan=False) catches these in Python',
       });
     }
+    if (reason === TOO_DEEP) throw new InvalidJson(source, line, column, reason, { hint: `a config nests at most ${MAX_DEPTH} levels: flatten the deepest part` });
     throw new InvalidJson(source, line, column, text.charCodeAt(offset) === 0xfeff ? 'a byte-order mark is not JSON' : reason);
   };
   const next = (): number => {
