@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { openAgeRingFor } from '../src/age/select.js';
-import { Aborted, FernetConfigError, PassphraseRequired } from '../src/errors.js';
+import { Aborted, FernetConfigError, PassphraseRequired, WrongPassphrase } from '../src/errors.js';
 import { keyOptions, type KeyFlags } from './io.js';
 
 /**
@@ -25,6 +25,9 @@ export async function openAgeRings(command: Command): Promise<void> {
       // Ours: remembered by openAgeRingFor, raised again where the command resolves its key. Anything
       // else (a file of the package missing) never got that far: say it now, not as a ring's problem.
       if (!(e instanceof FernetConfigError)) throw e;
+      // A wrong passphrase is not asked for again for the next config of the same ring: the command
+      // fails on the first, with the error saying so, rather than prompting anew with no word why.
+      if (e instanceof WrongPassphrase) return;
     }
   }
 }
