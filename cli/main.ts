@@ -51,6 +51,8 @@ process.on('SIGUSR1', () => {
   if (process.listenerCount('SIGUSR1') === 1) process.exit(128 + 10);
 });
 
+const HELD = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // What commander prints for --version, without loading commander and declaring every command first:
@@ -89,7 +91,10 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
         // the OS: a stream still holding some (a slow pipe) is left to drain by the natural exit. 'exit'
         // listeners (temporary files) run either way. Other commands may still have work in flight
         // (children, editors, lock files) and end as Node ends them.
-        if (read && streams.every((s) => s.writableLength === 0)) process.exit(status);
+        // Nor while a listener for SIGINT, SIGTERM or SIGHUP is on: the CLI's atomic writes hold those
+        // off until the next turn of the event loop (src/fs/atomic.ts), and one that came during
+        // `decrypt -o`'s write must still end the process as the signal, not as a success.
+        if (read && streams.every((s) => s.writableLength === 0) && !HELD.some((s) => process.listenerCount(s) > 0)) process.exit(status);
       },
       (e: unknown) => {
         // Only a bundle that failed to load gets here (run() reports its own errors): a broken install.

@@ -175,6 +175,31 @@ describe('what opening a ring loads', () => {
     rmSync(join(d, 'secret.key'));
     return env;
   }
+  /** A copy of the package in d/install (dist/ copied, node_modules linked) with dist/`file` removed (null) or replaced. */
+  function brokenInstall(d: string, file: string, content: string | null): string {
+    const install = join(d, 'install');
+    mkdirSync(install);
+    cpSync(join(REPO, 'dist'), join(install, 'dist'), { recursive: true });
+    cpSync(join(REPO, 'package.json'), join(install, 'package.json'));
+    symlinkSync(join(REPO, 'node_modules'), join(install, 'node_modules'));
+    if (content === null) rmSync(join(install, 'dist', file));
+    else writeFileSync(join(install, 'dist', file), content);
+    mkdirSync(join(d, 'home'), { recursive: true });
+    return install;
+  }
+
+  // rotateConfigs opens rings before its synchronous pass: a chunk that does not load there used to come
+  // out as "opens only asynchronously" (ERR_AGE_RING_SYNC).
+  it('rotateConfigs through a ring with dist/fernet-config-age.cjs damaged: fernet-config is damaged', async () => {
+    const d = fresh();
+    const env = await ring(d, 'x25519');
+    const install = brokenInstall(d, 'fernet-config-age.cjs', '');
+    const app = `import * as m from ${JSON.stringify(join(install, 'dist/fernet-config.mjs'))};
+try { await m.rotateConfigs(['config.enc']); console.log('rotated'); } catch (e) { console.log(e.code, e.message); }`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', app], { cwd: d, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: join(d, 'home'), ...env } });
+    expect([r.stdout, r.stderr]).toEqual(['ERR_FERNET_CONFIG fernet-config is damaged: dist/fernet-config-age.cjs does not load\n', '']);
+  });
+
   // A file of the package the ring path loads that is gone, damaged or empty: the command says the install
   // is broken (ERR_FERNET_CONFIG), never that the ring is damaged, a recipient malformed, or an internal
   // error, and never falls back to the age-encryption package quietly. An install of its own per case
@@ -190,14 +215,7 @@ describe('what opening a ring loads', () => {
   ] as const)('a %s ring with dist/%s %j: fernet-config is %s', async (kind, file, content, message) => {
     const d = fresh();
     const env = await ring(d, kind);
-    const install = join(d, 'install');
-    mkdirSync(install);
-    cpSync(join(REPO, 'dist'), join(install, 'dist'), { recursive: true });
-    cpSync(join(REPO, 'package.json'), join(install, 'package.json'));
-    symlinkSync(join(REPO, 'node_modules'), join(install, 'node_modules'));
-    if (content === null) rmSync(join(install, 'dist', file));
-    else writeFileSync(join(install, 'dist', file), content);
-    mkdirSync(join(d, 'home'), { recursive: true });
+    const install = brokenInstall(d, file, content);
     const opts = { cwd: d, encoding: 'utf8' as const, env: { PATH: process.env.PATH ?? '', HOME: join(d, 'home'), ...env } };
     if (!file.startsWith('fernet-config')) {
       const r = spawnSync(process.execPath, [join(install, 'dist/cli/main.js'), 'get', 'config.enc', 'a'], opts);

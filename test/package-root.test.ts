@@ -236,6 +236,14 @@ console.log(out.join('\\n'));`;
     expect(loaded).toEqual(['age-open.cjs', 'fernet-config-age.cjs', 'fernet-config-ssh.cjs']);
   });
 
+  it('rotateConfigs opens the ring itself (it is asynchronous); configStatus after it finds the ring opened', { timeout: 60_000 }, () => {
+    const { d, env } = ringApp('x25519');
+    const code = `import * as m from 'fernet-config';
+const [r] = await m.rotateConfigs(['config.enc']);
+console.log(r.path, m.configStatus('config.enc').keyIndex, (await m.loadConfig({ path: 'config.enc' })).db.port);`;
+    expect(runApp(d, code, { env }).out).toBe('config.enc 0 5432');
+  });
+
   it('openAgeRingFor, then the synchronous calls, from a CommonJS app', { timeout: 60_000 }, () => {
     const { d, env } = ringApp('x25519');
     const code = `const m = require('fernet-config');

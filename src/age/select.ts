@@ -251,8 +251,10 @@ export async function openAgeRingFor(configPath: string | undefined, options: Se
   if (entry?.ring) return entry.ring;
   // The user cancelled a prompt for this ring: the command's own resolution must not ask again.
   if (entry?.error instanceof Aborted) throw entry.error;
-  const { openAgeRing } = await import('./open.js');
   try {
+    // Inside: a chunk of the package that does not load is remembered as this ring's outcome too, and
+    // met again where the config resolves its key, rather than as "opens only asynchronously".
+    const { openAgeRing } = await import('./open.js');
     const ring = await openAgeRing(choice.ring, options);
     rememberRing(choice.ring, options, { ring });
     return ring;
@@ -260,6 +262,18 @@ export async function openAgeRingFor(configPath: string | undefined, options: Se
     rememberRing(choice.ring, options, { error });
     throw error;
   }
+}
+
+/**
+ * @internal openAgeRingFor for a caller that opens rings on its own account (rotateConfigs): a ring
+ * already opened or tried in this process with these options is left as it is, its outcome kept. The CLI
+ * opens rings before a command runs, with its passphrase prompt; trying again without the prompt would
+ * replace a wrong passphrase with "no terminal to ask".
+ */
+export async function openAgeRingUnlessTried(configPath: string, options: SelectOptions = {}): Promise<void> {
+  const choice = chooseAgeRing(configPath, options, defaultPlainSiblings(configPath));
+  if (choice === undefined || isRemembered(choice.ring, options)) return;
+  await openAgeRingFor(configPath, options);
 }
 
 function defaultPlainSiblings(configPath: string | undefined): string[] {

@@ -188,7 +188,8 @@ function stopListening(): void {
   listening = false;
 }
 
-function holdSignals(): void {
+/** @internal Holds off the CLI's SIGINT, SIGTERM and SIGHUP while a temp file of ours exists (see deferSignals); pair with releaseSignals. */
+export function holdSignals(): void {
   if (!deferSignals) return;
   if (release !== undefined) clearImmediate(release);
   release = undefined;
@@ -197,7 +198,8 @@ function holdSignals(): void {
   listening = true;
 }
 
-function releaseSignals(): void {
+/** @internal The end of holdSignals' span. */
+export function releaseSignals(): void {
   // Not at once: a signal that came during the write reaches its listener in the next turn of the event
   // loop (its poll phase); removing the listener first would drop it. An immediate runs after that phase.
   if (listening && release === undefined) release = setImmediate(stopListening);

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockTimeout } from '../errors.js';
-import { removeLeftoverTemps, resolveTarget, sweepDirectory, tempPathFor } from './atomic.js';
+import { holdSignals, releaseSignals, removeLeftoverTemps, resolveTarget, sweepDirectory, tempPathFor } from './atomic.js';
 import { fileError } from './errors.js';
 
 export interface LockOptions {
@@ -136,6 +136,8 @@ function tryCreate(lockPath: string, label: string): Held | undefined {
   const tmp = tempPathFor(lockPath);
   let fd: number | undefined;
   let linked = false;
+  // A signal in the middle would leave the temp file (see holdSignals).
+  holdSignals();
   try {
     // Readable by all (pid, host, nonce: nothing secret), so any user who writes the file can judge it.
     fd = openSync(tmp, 'wx', 0o644);
@@ -174,6 +176,7 @@ function tryCreate(lockPath: string, label: string): Held | undefined {
     } catch {
       // already gone (or never made)
     }
+    releaseSignals();
   }
 }
 

@@ -1,4 +1,4 @@
-import { openAgeRingFor } from '../age/select.js';
+import { openAgeRingFor, openAgeRingUnlessTried } from '../age/select.js';
 import { checkKeySource, type KeySource } from '../config/file.js';
 import { KeyNotFound } from '../errors.js';
 import { resolveKeyRing, type KeyOptions } from '../keys/resolve.js';
@@ -32,10 +32,11 @@ export function ringResolver(keys: KeySource = {}): (configPath: string) => KeyR
  * ring does not open is reported for that config and does not stop the others. Rings shared by several
  * configs (or reached through links) are opened once.
  */
-export async function openAgeRingsFor(configs: readonly string[], keys: KeyOptions): Promise<void> {
+export async function openAgeRingsFor(configs: readonly string[], keys: KeyOptions, options: { retry?: boolean } = {}): Promise<void> {
   for (const config of configs) {
     try {
-      await openAgeRingFor(config, keys);
+      if (options.retry === false) await openAgeRingUnlessTried(config, keys);
+      else await openAgeRingFor(config, keys);
     } catch {
       // remembered; raised again for this config by its key resolution
     }

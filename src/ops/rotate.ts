@@ -1,11 +1,11 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { openToken, readToken, warningsOf, type KeySource } from '../config/file.js';
+import { checkKeySource, openToken, readToken, warningsOf, type KeySource } from '../config/file.js';
 import { findDrafts } from '../edit/draft.js';
-import type { KeyRing } from '../keys/ring.js';
+import { KeyRing } from '../keys/ring.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { withLock, type LockOptions } from '../fs/lock.js';
-import { ringResolver } from './rings.js';
+import { openAgeRingsFor, ringResolver } from './rings.js';
 
 export interface RotateOptions {
   /**
@@ -68,6 +68,10 @@ export async function rotateConfigs(paths: readonly string[], keys: KeySource = 
   const files = unique(paths);
   // Listed before locking, so that the drafts are locked too (an edit saving one meanwhile would be lost).
   const drafts = new Map(files.map((f) => [f, findDrafts(f)]));
+  // Asynchronous, so the .age rings of its configs are opened here (key resolution cannot): an app need
+  // not call openAgeRingFor first. Rings opened or tried already (the CLI's, with its prompt) stay so.
+  checkKeySource(keys);
+  if (!(keys instanceof KeyRing)) await openAgeRingsFor(files, keys, { retry: false });
   const ringOf = preResolved(files, ringResolver(keys));
   const onWarning = warningsOf(keys);
   const work = async (): Promise<RotateResult[]> => {
