@@ -200,6 +200,28 @@ try { await m.rotateConfigs(['config.enc']); console.log('rotated'); } catch (e)
     expect([r.stdout, r.stderr]).toEqual(['ERR_FERNET_CONFIG fernet-config is damaged: dist/fernet-config-age.cjs does not load\n', '']);
   });
 
+  // The same for dist/ajv.cjs, which validating against a runtime schema loads (not a ring's file, but the
+  // same kind of failure, with the same message).
+  it.each([
+    ['empty', ''],
+    ['throwing', 'throw new Error("damaged");'],
+    ['not JavaScript', 'syntax error ('],
+  ])('dist/ajv.cjs %s: fernet-config is damaged, from the CLI and the library', (_, content) => {
+    const d = fresh();
+    const key = generateKey();
+    writeFileSync(join(d, 'secret.key'), key + '\n', { mode: 0o600 });
+    writeFileSync(join(d, 'config.enc'), new Fernet(key).encrypt(JSON.stringify({ a: 'b' })) + '\n');
+    writeFileSync(join(d, 's.json'), JSON.stringify({ type: 'object' }));
+    const install = brokenInstall(d, 'ajv.cjs', content);
+    const opts = { cwd: d, encoding: 'utf8' as const, env: { PATH: process.env.PATH ?? '', HOME: join(d, 'home') } };
+    const cli = spawnSync(process.execPath, [join(install, 'dist/cli/main.js'), 'validate', 'config.enc', '--schema', 's.json'], opts);
+    expect([cli.status, cli.stderr]).toEqual([1, 'fernet-config: fernet-config is damaged: dist/ajv.cjs does not load [ERR_FERNET_CONFIG]\n  hint: reinstall fernet-config\n']);
+    const app = `import * as m from ${JSON.stringify(join(install, 'dist/fernet-config.mjs'))};
+try { await m.loadConfig({ path: 'config.enc', schema: { type: 'object' } }); console.log('loaded'); } catch (e) { console.log(e.code, e.message); }`;
+    const lib = spawnSync(process.execPath, ['--input-type=module', '-e', app], opts);
+    expect([lib.stdout, lib.stderr]).toEqual(['ERR_FERNET_CONFIG fernet-config is damaged: dist/ajv.cjs does not load\n', '']);
+  });
+
   // A file of the package the ring path loads that is gone, damaged or empty: the command says the install
   // is broken (ERR_FERNET_CONFIG), never that the ring is damaged, a recipient malformed, or an internal
   // error, and never falls back to the age-encryption package quietly. An install of its own per case

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type * as AjvModule from 'ajv';
 import type { Ajv as AjvType, ValidateFunction } from 'ajv';
-import { packageFileMissing } from '../fs/errors.js';
+import { packageFileBroken, packageFileMissing } from '../fs/errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -35,7 +35,16 @@ export function ajvRuntime(): AjvRuntime {
   if (runtime) return runtime;
   const path = builtFile('ajv.cjs');
   if (path === undefined) throw packageFileMissing('dist/ajv.cjs');
-  return (runtime = require(path) as AjvRuntime);
+  // A file that is there but does not load, or lacks ajv, is a damaged install: said so, not as an
+  // internal error or a raw JavaScript one.
+  let loaded: AjvRuntime;
+  try {
+    loaded = require(path) as AjvRuntime;
+  } catch (e) {
+    throw packageFileBroken('dist/ajv.cjs', e);
+  }
+  if (typeof (loaded as { Ajv?: unknown } | null)?.Ajv !== 'function') throw packageFileBroken('dist/ajv.cjs');
+  return (runtime = loaded);
 }
 
 /**
