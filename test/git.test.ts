@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Fernet } from '../src/fernet/fernet.js';
 import { generateKey } from '../src/fernet/key.js';
@@ -142,6 +142,29 @@ describe('diffs through textconv', () => {
     expect(log).toContain('+    "port": 6543');
     expect(log).toContain('+    "host": "db.internal"');
     expect(git(d, ['show', '--textconv', 'HEAD~2:config.enc']).stdout).toContain('"port": 5432');
+  });
+
+  // A ring opens only asynchronously, and textconv resolved keys synchronously: with the ring as the only
+  // key, the work tree's version decrypted (the ring beside it was opened) but every other version, a
+  // temp copy, came out as its token.
+  it('in a repository whose only key is a .age ring, every version diffs decrypted', () => {
+    const { d } = seeded();
+    const identity = join(sb.env().HOME, '.config', 'fernet-config', 'identities');
+    mkdirSync(dirname(identity), { recursive: true });
+    expect(cli(d, ['identity', 'new', identity]).status).toBe(0);
+    const recipient = /public key: (age1\S+)/.exec(readFileSync(identity, 'utf8'))![1]!;
+    expect(cli(d, ['recipients', 'add', 'me', recipient]).status).toBe(0);
+    rmSync(join(d, 'secret.key'));
+    expect(cli(d, ['git-setup']).status).toBe(0);
+    git(d, ['add', '-A']);
+    git(d, ['commit', '-qm', 'ring']);
+    expect(cli(d, ['set', 'config.enc', 'db.port', '6543']).status).toBe(0);
+    git(d, ['commit', '-qam', 'port']);
+    const diff = git(d, ['diff', 'HEAD~1', 'HEAD', '--', 'config.enc']).stdout;
+    expect(diff).toContain('-    "port": 5432');
+    expect(diff).toContain('+    "port": 6543');
+    expect(diff).not.toMatch(/gAAAAA/);
+    expect(git(d, ['log', '-p', '--', 'config.enc']).stdout).toContain('+    "host": "db.internal"');
   });
 
   it('finds <name>.key beside a config in a subdirectory, from any working directory', () => {

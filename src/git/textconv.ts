@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { openToken, plaintextToText } from '../config/file.js';
 import { findDuplicateKeys, parseTree, valueOf } from '../config/tree.js';
 import { isTokenShape } from '../fernet/fernet.js';
+import { openAgeRingUnlessTried } from '../age/select.js';
 import { resolveKeyRing, type KeyOptions } from '../keys/resolve.js';
 import type { KeyRing } from '../keys/ring.js';
 import { canonicalLiteral, literalOf } from './canonical.js';
@@ -32,7 +33,7 @@ export interface TextconvOptions {
 export async function textconv(file: string, options: TextconvOptions = {}): Promise<Buffer> {
   const raw = readFileSync(file);
   try {
-    const text = decryptForDiff(file, raw, options);
+    const text = await decryptForDiff(file, raw, options);
     if (text === undefined) return raw;
     const tree = parseTree(text, 'the file');
     for (const d of findDuplicateKeys(text)) {
@@ -48,11 +49,11 @@ export async function textconv(file: string, options: TextconvOptions = {}): Pro
   }
 }
 
-function decryptForDiff(file: string, raw: Buffer, options: TextconvOptions): string | undefined {
+async function decryptForDiff(file: string, raw: Buffer, options: TextconvOptions): Promise<string | undefined> {
   const token = raw.toString('latin1').trim();
   if (!isTokenShape(token)) return undefined;
   const keys: KeyOptions = { ...options.keys, onWarning: () => {} };
-  for (const ring of candidateRings(file, keys, options.cwd ?? process.cwd())) {
+  for await (const ring of candidateRings(file, keys, options.cwd ?? process.cwd())) {
     try {
       const { bytes } = openToken(token, ring, 'the file');
       return plaintextToText(bytes, 'the file');
@@ -69,9 +70,17 @@ function decryptForDiff(file: string, raw: Buffer, options: TextconvOptions): st
  * other version, so keys beside it are not the keys beside the real file. Explicit and environment keys
  * apply to any path; otherwise the keys beside each tracked file with the same name are tried in turn.
  */
-function* candidateRings(file: string, keys: KeyOptions, cwd: string): Generator<KeyRing> {
+async function* candidateRings(file: string, keys: KeyOptions, cwd: string): AsyncGenerator<KeyRing> {
   const seen = new Set<string>();
-  const attempt = (path: string): KeyRing | undefined => {
+  const attempt = async (path: string): Promise<KeyRing | undefined> => {
+    try {
+      // A .age ring beside the path opens only asynchronously: first here, so that resolveKeyRing finds
+      // it. In a repository whose only key is a ring, every version but the work tree's (a temp copy)
+      // used to be shown as its token. No prompt: git runs this without a terminal to ask on.
+      await openAgeRingUnlessTried(path, keys);
+    } catch {
+      // remembered; resolveKeyRing below meets it and this candidate is skipped
+    }
     try {
       const ring = resolveKeyRing(path, keys);
       if (seen.has(ring.source)) return undefined;
@@ -81,7 +90,7 @@ function* candidateRings(file: string, keys: KeyOptions, cwd: string): Generator
       return undefined;
     }
   };
-  const direct = attempt(resolve(cwd, file));
+  const direct = await attempt(resolve(cwd, file));
   if (direct) yield direct;
   const explicit = keys.key ?? keys.keyFile ?? keys.keyCommand ?? envKey(keys.env ?? process.env);
   if (explicit !== undefined) return;
@@ -101,7 +110,7 @@ function* candidateRings(file: string, keys: KeyOptions, cwd: string): Generator
   }
   for (const rel of tracked) {
     if (!names.has(basename(rel))) continue;
-    const ring = attempt(join(top, rel));
+    const ring = await attempt(join(top, rel));
     if (ring) yield ring;
   }
 }
