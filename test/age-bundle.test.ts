@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createPublicKey, randomBytes, type webcrypto } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import * as pkg from 'age-encryption';
@@ -220,6 +220,23 @@ try { await m.rotateConfigs(['config.enc']); console.log('rotated'); } catch (e)
 try { await m.loadConfig({ path: 'config.enc', schema: { type: 'object' } }); console.log('loaded'); } catch (e) { console.log(e.code, e.message); }`;
     const lib = spawnSync(process.execPath, ['--input-type=module', '-e', app], opts);
     expect([lib.stdout, lib.stderr]).toEqual(['ERR_FERNET_CONFIG fernet-config is damaged: dist/ajv.cjs does not load\n', '']);
+  });
+
+  // dist/meta/*.cjs (the precompiled meta-schemas) require ajv's runtime helpers from node_modules: an
+  // install without ajv was reported as a problem of the user's schema (ERR_INVALID_SCHEMA).
+  it('an install whose node_modules lacks ajv: fernet-config is incomplete, not an invalid schema', () => {
+    const d = fresh();
+    const key = generateKey();
+    writeFileSync(join(d, 'secret.key'), key + '\n', { mode: 0o600 });
+    writeFileSync(join(d, 'config.enc'), new Fernet(key).encrypt(JSON.stringify({ a: 'b' })) + '\n');
+    writeFileSync(join(d, 's.json'), JSON.stringify({ type: 'object' }));
+    const install = join(d, 'install');
+    mkdirSync(join(install, 'node_modules'), { recursive: true });
+    cpSync(join(REPO, 'dist'), join(install, 'dist'), { recursive: true });
+    cpSync(join(REPO, 'package.json'), join(install, 'package.json'));
+    for (const m of readdirSync(join(REPO, 'node_modules'))) if (m !== 'ajv') symlinkSync(join(REPO, 'node_modules', m), join(install, 'node_modules', m));
+    const r = spawnSync(process.execPath, [join(install, 'dist/cli/main.js'), 'validate', 'config.enc', '--schema', 's.json'], { cwd: d, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: d } });
+    expect([r.status, r.stderr]).toEqual([1, 'fernet-config: fernet-config is incomplete: the package ajv, which it needs, is missing [ERR_FERNET_CONFIG]\n  hint: reinstall fernet-config (npm install)\n']);
   });
 
   // A file of the package the ring path loads that is gone, damaged or empty: the command says the install

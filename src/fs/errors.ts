@@ -58,6 +58,11 @@ export function incompleteInstall(e: unknown): FernetConfigError | undefined {
   // An absolute path under dist/, or a name relative to the file of ours that asked for it (a chunk).
   const requirer = (e as { requireStack?: unknown }).requireStack;
   const from = Array.isArray(requirer) && typeof requirer[0] === 'string' ? requirer[0] : undefined;
+  // A package ours depend on (ajv, required by dist/meta/*.cjs), missing from node_modules.
+  if (!/^[./\\]/.test(name) && !/^[A-Za-z]:/.test(name) && from !== undefined && /[\\/]dist[\\/]/.test(from)) {
+    const dependency = (name.startsWith('@') ? name.split('/').slice(0, 2) : name.split('/').slice(0, 1)).join('/');
+    return new FernetConfigError(`fernet-config is incomplete: the package ${dependency}, which it needs, is missing`, { hint: 'reinstall fernet-config (npm install)', cause: e });
+  }
   const file = name.startsWith('./') && from !== undefined ? `${from.replace(/[^\\/]*$/, '')}${name.slice(2)}` : name;
   const parts = file.split(/[\\/]dist[\\/]/);
   if (parts.length < 2) return undefined;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AnySchema, Ajv as AjvType, CodeKeywordDefinition, ErrorObject, KeywordCxt, Options as AjvOptions, ValidateFunction } from 'ajv';
-import { InvalidSchema, type ValidationIssue } from '../errors.js';
-import { fileError } from '../fs/errors.js';
+import { FernetConfigError, InvalidSchema, type ValidationIssue } from '../errors.js';
+import { fileError, incompleteInstall, packageFileBroken } from '../fs/errors.js';
 import { ajvRuntime, builtFile, type AjvRuntime } from './ajv-runtime.js';
 import { shareRepeatedSubschemas } from './share.js';
 import { fastUriFormat } from './uri-fast-path.js';
@@ -115,6 +115,8 @@ export function compileWithAjv(schema: JsonSchema, options: SchemaOptions = {}, 
     }
     return { ajv, validate: ajv.compile(shared) };
   } catch (cause) {
+    // Ours (a file of the install that does not load, met while checking the schema): as it is.
+    if (cause instanceof FernetConfigError) throw cause;
     throw invalidSchemaError(source, cause, ajv.errors);
   }
 }
@@ -163,7 +165,13 @@ function precompiledMeta(file: string): MetaValidator | undefined {
   let validate: MetaValidator | undefined;
   const path = builtFile(`meta/${file}.cjs`);
   if (path !== undefined) {
-    const module = require(path) as MetaValidator & { ajvVersion?: string };
+    let module: MetaValidator & { ajvVersion?: string };
+    try {
+      module = require(path) as MetaValidator & { ajvVersion?: string };
+    } catch (e) {
+      // Part of the install (it requires ajv's runtime helpers): not a problem of the user's schema.
+      throw incompleteInstall(e) ?? packageFileBroken(`dist/meta/${file}.cjs`, e);
+    }
     if (module.ajvVersion === ajvRuntime().ajvVersion) validate = module;
   }
   metaValidators.set(file, validate);
