@@ -202,12 +202,6 @@ export function rememberRing(ring: string, options: SelectOptions, outcome: { ri
   if (key) opened.set(key, outcome);
 }
 
-/** @internal Whether `ring` was opened (or failed) with `options` and neither has changed since. */
-export function isRemembered(ring: string, options: SelectOptions = {}): boolean {
-  const key = keyOf(ring, options);
-  return key !== undefined && opened.has(key);
-}
-
 /** @internal Forgets every opened ring (tests; and after a process drops its identities). */
 export function forgetRings(): void {
   opened.clear();
@@ -244,11 +238,27 @@ export function ageRingSync(configPath: string | undefined, options: SelectOptio
  * for the synchronous resolution, and retried on the next call.
  */
 export async function openAgeRingFor(configPath: string | undefined, options: SelectOptions & { strictPermissions?: boolean } = {}, plainSiblings: readonly string[] = defaultPlainSiblings(configPath)): Promise<KeyRing | undefined> {
+  return openRing(configPath, options, plainSiblings, true);
+}
+
+/**
+ * @internal openAgeRingFor for a caller that opens rings on its own account (rotateConfigs, textconv): a
+ * ring already opened or tried in this process with these options is left as it is, its outcome kept.
+ * The CLI opens rings before a command runs, with its passphrase prompt; trying again without the prompt
+ * would replace a wrong passphrase with "no terminal to ask".
+ */
+export async function openAgeRingUnlessTried(configPath: string, options: SelectOptions = {}): Promise<void> {
+  await openRing(configPath, options, defaultPlainSiblings(configPath), false);
+}
+
+/** Both of the above; `retry`: whether a remembered failure (other than a cancelled prompt) is tried again. */
+async function openRing(configPath: string | undefined, options: SelectOptions, plainSiblings: readonly string[], retry: boolean): Promise<KeyRing | undefined> {
   const choice = chooseAgeRing(configPath, options, plainSiblings);
   if (!choice) return undefined;
   // Opened already and unchanged since: no second decryption, and no second passphrase prompt.
   const entry = opened.get(keyOf(choice.ring, options) ?? '');
   if (entry?.ring) return entry.ring;
+  if (entry !== undefined && !retry) return undefined;
   // The user cancelled a prompt for this ring: the command's own resolution must not ask again.
   if (entry?.error instanceof Aborted) throw entry.error;
   try {
@@ -262,18 +272,6 @@ export async function openAgeRingFor(configPath: string | undefined, options: Se
     rememberRing(choice.ring, options, { error });
     throw error;
   }
-}
-
-/**
- * @internal openAgeRingFor for a caller that opens rings on its own account (rotateConfigs): a ring
- * already opened or tried in this process with these options is left as it is, its outcome kept. The CLI
- * opens rings before a command runs, with its passphrase prompt; trying again without the prompt would
- * replace a wrong passphrase with "no terminal to ask".
- */
-export async function openAgeRingUnlessTried(configPath: string, options: SelectOptions = {}): Promise<void> {
-  const choice = chooseAgeRing(configPath, options, defaultPlainSiblings(configPath));
-  if (choice === undefined || isRemembered(choice.ring, options)) return;
-  await openAgeRingFor(configPath, options);
 }
 
 function defaultPlainSiblings(configPath: string | undefined): string[] {
