@@ -175,6 +175,16 @@ describe('what opening a ring loads', () => {
     rmSync(join(d, 'secret.key'));
     return env;
   }
+  /** A project with a plain key file, its config and a JSON Schema (s.json) to validate it with. */
+  function schemaProject(): string {
+    const d = fresh();
+    const key = generateKey();
+    writeFileSync(join(d, 'secret.key'), key + '\n', { mode: 0o600 });
+    writeFileSync(join(d, 'config.enc'), new Fernet(key).encrypt(JSON.stringify({ a: 'b' })) + '\n');
+    writeFileSync(join(d, 's.json'), JSON.stringify({ type: 'object' }));
+    return d;
+  }
+
   /** A copy of the package in d/install (dist/ copied, node_modules linked) with dist/`file` removed (null) or replaced. */
   function brokenInstall(d: string, file: string, content: string | null): string {
     const install = join(d, 'install');
@@ -207,11 +217,7 @@ try { await m.rotateConfigs(['config.enc']); console.log('rotated'); } catch (e)
     ['throwing', 'throw new Error("damaged");'],
     ['not JavaScript', 'syntax error ('],
   ])('dist/ajv.cjs %s: fernet-config is damaged, from the CLI and the library', (_, content) => {
-    const d = fresh();
-    const key = generateKey();
-    writeFileSync(join(d, 'secret.key'), key + '\n', { mode: 0o600 });
-    writeFileSync(join(d, 'config.enc'), new Fernet(key).encrypt(JSON.stringify({ a: 'b' })) + '\n');
-    writeFileSync(join(d, 's.json'), JSON.stringify({ type: 'object' }));
+    const d = schemaProject();
     const install = brokenInstall(d, 'ajv.cjs', content);
     const opts = { cwd: d, encoding: 'utf8' as const, env: { PATH: process.env.PATH ?? '', HOME: join(d, 'home') } };
     const cli = spawnSync(process.execPath, [join(install, 'dist/cli/main.js'), 'validate', 'config.enc', '--schema', 's.json'], opts);
@@ -225,11 +231,7 @@ try { await m.loadConfig({ path: 'config.enc', schema: { type: 'object' } }); co
   // dist/meta/*.cjs (the precompiled meta-schemas) require ajv's runtime helpers from node_modules: an
   // install without ajv was reported as a problem of the user's schema (ERR_INVALID_SCHEMA).
   it('an install whose node_modules lacks ajv: fernet-config is incomplete, not an invalid schema', () => {
-    const d = fresh();
-    const key = generateKey();
-    writeFileSync(join(d, 'secret.key'), key + '\n', { mode: 0o600 });
-    writeFileSync(join(d, 'config.enc'), new Fernet(key).encrypt(JSON.stringify({ a: 'b' })) + '\n');
-    writeFileSync(join(d, 's.json'), JSON.stringify({ type: 'object' }));
+    const d = schemaProject();
     const install = join(d, 'install');
     mkdirSync(join(install, 'node_modules'), { recursive: true });
     cpSync(join(REPO, 'dist'), join(install, 'dist'), { recursive: true });

@@ -12,6 +12,20 @@ beforeAll(() => {
 afterAll(() => removeDir(dir));
 const HAVE_STRACE = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', 'true']).status === 0;
 
+/**
+ * Polls until `list` returns a file (true) or `done` settles first (false): the moment to
+ * send a signal into the middle of a write.
+ */
+async function tempAppears(list: () => string[], done: Promise<unknown>): Promise<boolean> {
+  let ended = false;
+  void done.then(() => (ended = true));
+  for (let i = 0; i < 2_000_000 && !ended; i++) {
+    if (list().length > 0) return true;
+    await new Promise((r) => setImmediate(r));
+  }
+  return false;
+}
+
 function exited(child: ReturnType<typeof spawnCli>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -90,14 +104,8 @@ describe('signals', () => {
     writeFileSync(join(d, 'config.enc'), new Fernet(keys[0]!).encrypt(plaintext) + '\n');
     const child = spawnCli(['decrypt', 'config.enc', '-o', 'out.json'], { cwd: d });
     const done = exited(child);
-    let ended = false;
-    void done.then(() => (ended = true));
     const temps = () => readdirSync(d).filter((f) => f.startsWith('.out.json.') && f.endsWith('.tmp'));
-    let sawTemp = false;
-    for (let i = 0; i < 2_000_000 && !ended && !sawTemp; i++) {
-      sawTemp = temps().length > 0;
-      if (!sawTemp) await new Promise((r) => setImmediate(r));
-    }
+    const sawTemp = await tempAppears(temps, done);
     child.kill(signal);
     const { code, signal: by } = await done;
     expect(sawTemp).toBe(true);
@@ -118,14 +126,8 @@ describe('signals', () => {
     writeFileSync(join(d, 'config.enc'), new Fernet(keys[0]!).encrypt('{"a": 1}') + '\n');
     const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=fsync', '-e', 'inject=fsync:delay_enter=400000', process.execPath, CLI, 'set', 'config.enc', 'a', '2'], { cwd: d, env: cleanEnv() });
     const done = exited(child);
-    let ended = false;
-    void done.then(() => (ended = true));
     const lockTemps = () => readdirSync(d).filter((f) => f.startsWith('.config.enc.lock.') && f.endsWith('.tmp'));
-    let sawTemp = false;
-    for (let i = 0; i < 2_000_000 && !ended && !sawTemp; i++) {
-      sawTemp = lockTemps().length > 0;
-      if (!sawTemp) await new Promise((r) => setImmediate(r));
-    }
+    const sawTemp = await tempAppears(lockTemps, done);
     const cli = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
     process.kill(cli, 'SIGTERM');
     await done;
